@@ -1,0 +1,106 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Module tiers, lowest first (each may import only those above it):
+/// - `CarscopCodec`: bytes in, typed frames out, frames back. No I/O, no clocks, no Foundation.
+/// - `BridgeCore`: per-connection sessions, normalization to the contract's JSON payloads,
+///   command logic. Plain values returning actions; time is passed in.
+/// - `CMosquitto` / `Mosquitto`: the only code that talks to libmosquitto.
+/// - `BridgeServer`: sockets (SwiftNIO), spool, metrics, the services that wire it together.
+/// - `cctr-bridge`, `cctr-sim`: executables that parse flags and start services.
+let package = Package(
+    name: "cctr-bridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cctr-bridge", targets: ["cctr-bridge"]),
+        .executable(name: "cctr-sim", targets: ["cctr-sim"]),
+        .library(name: "CarscopCodec", targets: ["CarscopCodec"]),
+        .library(name: "BridgeCore", targets: ["BridgeCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON", "YAML"]),
+    ],
+    targets: [
+        .target(name: "CarscopCodec"),
+        .target(
+            name: "BridgeCore",
+            dependencies: [
+                "CarscopCodec",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+        .target(
+            name: "Mosquitto",
+            dependencies: [
+                "CMosquitto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "BridgeServer",
+            dependencies: [
+                "BridgeCore",
+                "Mosquitto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]
+        ),
+        .executableTarget(
+            name: "cctr-bridge",
+            dependencies: [
+                "BridgeServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "cctr-sim",
+            dependencies: [
+                "CarscopCodec",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["BridgeCore"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "CarscopCodecTests", dependencies: ["CarscopCodec", "TestSupport"]),
+        .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore", "TestSupport"]),
+        .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TestSupport"]),
+        .testTarget(
+            name: "BridgeServerTests",
+            dependencies: [
+                "BridgeServer", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

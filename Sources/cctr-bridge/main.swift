@@ -1,0 +1,1 @@
+print("cctr-bridge: under construction")

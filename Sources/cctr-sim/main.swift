@@ -1,0 +1,1 @@
+print("cctr-sim: under construction")

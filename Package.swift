@@ -6,6 +6,7 @@ import PackageDescription
 /// - `BridgeCore`: per-connection sessions, normalization to the contract's JSON payloads,
 ///   command logic. Plain values returning actions; time is passed in.
 /// - `CMosquitto` / `Mosquitto`: the only code that talks to libmosquitto.
+/// - `Spool`: the on-disk queue between decoding and publishing (plain file I/O).
 /// - `BridgeServer`: sockets (SwiftNIO), spool, metrics, the services that wire it together.
 /// - `cctr-bridge`, `cctr-sim`: executables that parse flags and start services.
 let package = Package(
@@ -53,10 +54,15 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Spool",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "BridgeServer",
             dependencies: [
                 "BridgeCore",
                 "Mosquitto",
+                "Spool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -93,6 +99,7 @@ let package = Package(
         .testTarget(name: "CarscopCodecTests", dependencies: ["CarscopCodec", "TestSupport"]),
         .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore", "TestSupport"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TestSupport"]),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport"]),
         .testTarget(
             name: "BridgeServerTests",
             dependencies: [

@@ -1,0 +1,1 @@
+// Skeleton: replaced as the module is built.

@@ -1,0 +1,16 @@
+/// Why input did not become a published message. The raw values are the dead-letter
+/// `reason` strings of the public contract, so they must never change.
+public enum RejectReason: String, Sendable, CaseIterable {
+    case h02Frame = "h02 frame"
+    case badHeader = "bad header"
+    case badGPSBlock = "bad gps block"
+    case coordinateOutOfRange = "coordinate out of range"
+    case badDeviceID = "bad device id"
+    case truncatedFrame = "truncated frame"
+    case oversizeFrame = "oversize frame"
+    case garbage = "garbage"
+    case neverIdentified = "never identified"
+    case heldFramesOverflow = "held frames overflow"
+    case notInAllowlist = "not in allowlist"
+    case retainedCommand = "retained command"
+}

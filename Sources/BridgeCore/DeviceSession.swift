@@ -1,0 +1,125 @@
+import CarscopCodec
+import DequeModule
+
+/// The login state of one connection (TCP) or source address (UDP), as a value that returns
+/// actions: no sockets, no clock (times are passed in), so every rule is unit-testable.
+///
+/// Only `UB05` names the device. Frames that arrive before it are held, bounded in count and
+/// age, and released in arrival order before the login's own frame; whatever is still held
+/// when the session closes is dead-lettered (`never identified`).
+public struct DeviceSession: Sendable {
+    public struct Limits: Sendable, Equatable {
+        /// Frames held before the login (`--held-frames-max`).
+        public var heldFramesMax: Int
+        /// Oldest a held frame may get, in milliseconds (`--held-frames-age`).
+        public var heldFramesMaxAge: Int64
+
+        public init(heldFramesMax: Int = 64, heldFramesMaxAge: Int64 = 600_000) {
+            self.heldFramesMax = heldFramesMax
+            self.heldFramesMaxAge = heldFramesMaxAge
+        }
+    }
+
+    public enum Action: Sendable, Equatable {
+        /// The session now belongs to `deviceID`; `previous` is the device it belonged to
+        /// before a rebind (that device's session ended).
+        case loggedIn(deviceID: String, previous: String?)
+        /// Publish this frame for the device, with the time it was received.
+        case deliver(CarscopFrame, deviceID: String, receivedAt: Int64)
+        /// A heartbeat; `deviceID` is nil before the login.
+        case heartbeat(CarscopFrame, deviceID: String?, receivedAt: Int64)
+        case deadLetter(FrameRejection, deviceID: String?, receivedAt: Int64)
+        /// The session ended while bound to `deviceID` (close, or nothing more to say).
+        case ended(deviceID: String)
+    }
+
+    public let limits: Limits
+    public private(set) var deviceID: String?
+    private var held: Deque<(frame: CarscopFrame, receivedAt: Int64)> = []
+    private let isAllowed: @Sendable (String) -> Bool
+
+    /// - Parameter isAllowed: the device allowlist (`--allowlist`); ids it refuses are
+    ///   dead-lettered (`not in allowlist`) and do not log the session in.
+    public init(limits: Limits = Limits(), isAllowed: @escaping @Sendable (String) -> Bool = { _ in true }) {
+        self.limits = limits
+        self.isAllowed = isAllowed
+    }
+
+    public var heldCount: Int { held.count }
+
+    /// A decoded frame arrived.
+    public mutating func receive(_ frame: CarscopFrame, at now: Int64, into actions: inout [Action]) {
+        expireHeld(now: now, into: &actions)
+        switch frame.content {
+        case .heartbeat:
+            actions.append(.heartbeat(frame, deviceID: deviceID, receivedAt: now))
+        case .login(let id, _):
+            guard isAllowed(id) else {
+                actions.append(.deadLetter(
+                    FrameRejection(reason: .notInAllowlist, raw: frame.raw, detail: "device \(id) is not in the allowlist"),
+                    deviceID: nil, receivedAt: now
+                ))
+                return
+            }
+            if deviceID != id {
+                let previous = deviceID
+                if let previous { actions.append(.ended(deviceID: previous)) }
+                deviceID = id
+                actions.append(.loggedIn(deviceID: id, previous: previous))
+                while let entry = held.popFirst() {
+                    actions.append(.deliver(entry.frame, deviceID: id, receivedAt: entry.receivedAt))
+                }
+            }
+            actions.append(.deliver(frame, deviceID: id, receivedAt: now))
+        default:
+            if let deviceID {
+                actions.append(.deliver(frame, deviceID: deviceID, receivedAt: now))
+            } else {
+                if held.count >= limits.heldFramesMax, let oldest = held.popFirst() {
+                    actions.append(.deadLetter(
+                        FrameRejection(
+                            reason: .heldFramesOverflow, raw: oldest.frame.raw,
+                            detail: "more than \(limits.heldFramesMax) frames before the login"
+                        ),
+                        deviceID: nil, receivedAt: oldest.receivedAt
+                    ))
+                }
+                held.append((frame, now))
+            }
+        }
+    }
+
+    /// Bytes that did not decode: dead-lettered under the current device, if any.
+    public func reject(_ rejection: FrameRejection, at now: Int64, into actions: inout [Action]) {
+        actions.append(.deadLetter(rejection, deviceID: deviceID, receivedAt: now))
+    }
+
+    /// Dead-letters held frames older than the age bound; call it from a timer too, so frames
+    /// do not wait for the next input to age out.
+    public mutating func expireHeld(now: Int64, into actions: inout [Action]) {
+        while let first = held.first, now - first.receivedAt > limits.heldFramesMaxAge {
+            held.removeFirst()
+            actions.append(.deadLetter(
+                FrameRejection(
+                    reason: .heldFramesOverflow, raw: first.frame.raw,
+                    detail: "held longer than \(limits.heldFramesMaxAge / 1000) s without a login"
+                ),
+                deviceID: nil, receivedAt: first.receivedAt
+            ))
+        }
+    }
+
+    /// The connection closed (or the UDP binding expired).
+    public mutating func close(into actions: inout [Action]) {
+        while let entry = held.popFirst() {
+            actions.append(.deadLetter(
+                FrameRejection(reason: .neverIdentified, raw: entry.frame.raw, detail: "no UB05 login on this connection"),
+                deviceID: nil, receivedAt: entry.receivedAt
+            ))
+        }
+        if let deviceID {
+            actions.append(.ended(deviceID: deviceID))
+            self.deviceID = nil
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import CarscopCodec
+
+/// The MQTT topic names of the contract, derived from the topic base and instance name,
+/// both validated once at start-up so no device input can add levels or wildcards.
+public struct TopicLayout: Sendable, Equatable {
+    public let base: String
+    public let instance: String
+
+    public enum ValidationError: Error, Equatable, CustomStringConvertible {
+        case invalidBase(String)
+        case invalidInstance(String)
+
+        public var description: String {
+            switch self {
+            case .invalidBase(let base):
+                "invalid topic base '\(base)': it must not start with '$', and no level may be empty or contain '+', '#' or NUL"
+            case .invalidInstance(let instance):
+                "invalid instance name '\(instance)': use 1-32 characters of A-Z a-z 0-9 _ -"
+            }
+        }
+    }
+
+    public init(base: String = "cctr", instance: String = "main") throws(ValidationError) {
+        guard Self.isValidTopicPrefix(base) else { throw .invalidBase(base) }
+        let instanceBytes = instance.utf8
+        guard (1...32).contains(instanceBytes.count), DeviceID.isValid(utf8: instanceBytes) || instance == "bridge" else {
+            throw .invalidInstance(instance)
+        }
+        self.base = base
+        self.instance = instance
+    }
+
+    /// A topic prefix (base, Home Assistant prefix, OwnTracks base) that is safe to publish
+    /// under: not `$`-prefixed, no empty level, no wildcard, no NUL.
+    public static func isValidTopicPrefix(_ prefix: String) -> Bool {
+        guard !prefix.isEmpty, !prefix.hasPrefix("$") else { return false }
+        for level in prefix.split(separator: "/", omittingEmptySubsequences: false) {
+            if level.isEmpty || level.contains("+") || level.contains("#") || level.contains("\0") {
+                return false
+            }
+        }
+        return true
+    }
+
+    public func device(_ id: String, _ leaf: DeviceTopic) -> String {
+        "\(base)/\(id)/\(leaf.rawValue)"
+    }
+
+    public func bridge(_ leaf: BridgeTopic) -> String {
+        "\(base)/bridge/\(instance)/\(leaf.rawValue)"
+    }
+
+    /// The bridge topic of another instance (command forwarding).
+    public func forward(to instance: String) -> String {
+        "\(base)/bridge/\(instance)/\(BridgeTopic.forward.rawValue)"
+    }
+
+    public enum DeviceTopic: String, Sendable {
+        case position, history, alarm, availability, status, event, cmd, raw
+        case commandResult = "cmd/result"
+    }
+
+    public enum BridgeTopic: String, Sendable {
+        case state, info, deadletter, forward
+    }
+}

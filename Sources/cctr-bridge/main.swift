@@ -1,1 +1,0 @@
-print("cctr-bridge: under construction")

@@ -257,6 +257,10 @@ def run_lines(args: argparse.Namespace, validators: dict[str, Draft202012Validat
 
 def run_examples(validators: dict[str, Draft202012Validator]) -> tuple[int, int]:
     passed = failed = 0
+    covered = {EXAMPLE_PREFIX_TO_SCHEMA.get(p, p) for p in (f.name.split(".", 1)[0] for f in (SCHEMA_DIR / "examples").glob("*.json"))}
+    for name in sorted(set(validators) - covered):
+        print(f"FAIL schemas/{name}.schema.json: no valid example in schemas/examples")
+        failed += 1
     for must_pass, folder in ((True, SCHEMA_DIR / "examples"), (False, SCHEMA_DIR / "examples" / "invalid")):
         for path in sorted(folder.glob("*.json")):
             prefix = path.name.split(".", 1)[0]

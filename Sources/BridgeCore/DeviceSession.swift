@@ -89,9 +89,11 @@ public struct DeviceSession: Sendable {
         }
     }
 
-    /// Bytes that did not decode: dead-lettered under the current device, if any.
+    /// Bytes that did not decode: dead-lettered under the current device, if any. A login
+    /// with a refused id names no device: it claims one the session is not bound to.
     public func reject(_ rejection: FrameRejection, at now: Int64, into actions: inout [Action]) {
-        actions.append(.deadLetter(rejection, deviceID: deviceID, receivedAt: now))
+        let owner = rejection.reason == .badDeviceID ? nil : deviceID
+        actions.append(.deadLetter(rejection, deviceID: owner, receivedAt: now))
     }
 
     /// Dead-letters held frames older than the age bound; call it from a timer too, so frames

@@ -127,6 +127,9 @@ public struct GPSBlock: Sendable, Equatable {
         guard lonTenThousandths <= 180 * 600_000 else {
             throw rejection(.coordinateOutOfRange, "longitude over 180 degrees")
         }
+        guard courseWhole * 100 + courseFraction <= 36_000 else {
+            throw rejection(.badGPSBlock, "course over 360 degrees")
+        }
         let latitude = roundTo6(Double(latTenThousandths) / 600_000) * (latHemisphere == UInt8(ascii: "S") ? -1 : 1)
         let longitude = roundTo6(Double(lonTenThousandths) / 600_000) * (lonHemisphere == UInt8(ascii: "W") ? -1 : 1)
         return GPSBlock(

@@ -93,6 +93,16 @@ import Testing
         #expect(try harness.payloads().map { $0["reason"]?.string } == ["bad device id", "coordinate out of range"])
     }
 
+    @Test func refusedLoginIDIsNotAttributedToTheBoundDevice() throws {
+        var harness = PipelineHarness()
+        harness.feed(Frames.login("AAA"))
+        harness.feed(Frames.login("not+valid"))
+        let letter = try harness.payloads().last
+        #expect(letter?["reason"]?.string == "bad device id")
+        #expect(letter?["device_id"]?.isNull == true)
+        #expect(harness.pipeline.deviceID == "AAA")
+    }
+
     @Test func udpDatagramEndsOpenFramesButKeepsTheLogin() throws {
         var harness = PipelineHarness(transport: .udp)
         harness.feed(Frames.login())

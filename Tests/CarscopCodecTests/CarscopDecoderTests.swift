@@ -79,6 +79,7 @@ import Testing
         "061825A2934.0133N10627.2544X000.0040331309.62",  // hemisphere
         "061825A2934.0133N10627.2544E000.00403313096.2",  // course point
         "061825A2934.0133N10627.2544E000.0040331309.6",  // too short
+        "061825A2934.0133N10627.2544E000.0040331360.01",  // course over 360
         "",
     ])
     func malformedBlocks(_ block: String) {

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, then runs every check CI runs.
+#   1. swift test (unit tests, and integration tests against a real mosquitto on loopback)
+#   2. cctr-bridge decode over the public sample frames and hostile input, every payload
+#      validated against schemas/ (and the schemas' own examples)
+#   3. the deployment files (systemd-analyze, Kubernetes and compose schemas, ACL)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+swift build --build-tests
+swift test --skip-build 2>&1 | tee .build/test-output.txt
+
+decoded=$(mktemp)
+trap 'rm -f "$decoded"' EXIT
+scripts/decode-samples.sh >"$decoded"
+python3 scripts/validate_payloads.py --lines "$decoded"
+python3 scripts/validate_payloads.py --examples
+scripts/check_deploy.sh

@@ -71,6 +71,12 @@ public struct ConnectionPipeline: Sendable {
         }
     }
 
+    /// Binds a new session to a device known from a persisted UDP binding.
+    public mutating func resume(deviceID: String, into out: inout [Output]) {
+        session.resume(deviceID: deviceID, into: &actions)
+        perform(into: &out)
+    }
+
     /// Held frames that aged past their bound; call periodically.
     public mutating func tick(now: Int64, into out: inout [Output]) {
         session.expireHeld(now: now, into: &actions)

@@ -89,6 +89,14 @@ public struct DeviceSession: Sendable {
         }
     }
 
+    /// Binds the session to a device known from before (a UDP address whose binding survived
+    /// a restart), as if its login had just arrived.
+    public mutating func resume(deviceID id: String, into actions: inout [Action]) {
+        guard deviceID == nil, isAllowed(id) else { return }
+        deviceID = id
+        actions.append(.loggedIn(deviceID: id, previous: nil))
+    }
+
     /// Bytes that did not decode: dead-lettered under the current device, if any. A login
     /// with a refused id names no device: it claims one the session is not bound to.
     public func reject(_ rejection: FrameRejection, at now: Int64, into actions: inout [Action]) {

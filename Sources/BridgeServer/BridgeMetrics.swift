@@ -1,0 +1,97 @@
+import BridgeCore
+import CarscopCodec
+import CoreMetrics
+import Prometheus
+
+/// The contract's Prometheus metrics, created once per bridge from its own registry (no
+/// global `MetricsSystem` bootstrap, so tests can run several bridges in one process).
+///
+/// Label values come from closed sets (frame words the decoder knows plus `unknown`, the
+/// contract's reasons and statuses): a device cannot grow the label space by sending
+/// invented command words.
+public final class BridgeMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+
+    private let connections: [Transport: CoreMetrics.Gauge]
+    private let frames: [String: CoreMetrics.Counter]
+    private let framesUnknown: CoreMetrics.Counter
+    private let decodeErrors: [RejectReason: CoreMetrics.Counter]
+    private let deadLetters: [RejectReason: CoreMetrics.Counter]
+    public let deadLettersRateLimited: CoreMetrics.Counter
+    public let publishSeconds: CoreMetrics.Timer
+    public let mqttConnected: CoreMetrics.Gauge
+    public let spoolBytes: CoreMetrics.Gauge
+    public let spoolDropped: CoreMetrics.Counter
+    private let commands: [String: CoreMetrics.Counter]
+    public let connectionsRefused: CoreMetrics.Counter
+
+    /// Command words with their own `cctr_frames_total{type}` series.
+    public static let knownWords = ["UB00", "UB05", "UD00", "UD04", "UB04", "UA01"]
+    public static let commandStatuses = ["queued", "sent", "acked", "failed", "expired", "rejected"]
+
+    /// Reasons that come from the decoder or framer (`cctr_decode_errors_total`), as opposed
+    /// to session and policy reasons.
+    static let decodeReasons: [RejectReason] = [
+        .h02Frame, .badHeader, .badGPSBlock, .coordinateOutOfRange, .badDeviceID, .truncatedFrame, .oversizeFrame, .garbage,
+    ]
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
+        connections = Dictionary(uniqueKeysWithValues: Transport.allCases.map {
+            ($0, CoreMetrics.Gauge(label: "cctr_connections", dimensions: [("transport", $0.rawValue)], factory: factory))
+        })
+        frames = Dictionary(uniqueKeysWithValues: Self.knownWords.map {
+            ($0, CoreMetrics.Counter(label: "cctr_frames_total", dimensions: [("type", $0)], factory: factory))
+        })
+        framesUnknown = CoreMetrics.Counter(label: "cctr_frames_total", dimensions: [("type", "unknown")], factory: factory)
+        decodeErrors = Dictionary(uniqueKeysWithValues: Self.decodeReasons.map {
+            ($0, CoreMetrics.Counter(label: "cctr_decode_errors_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+        })
+        deadLetters = Dictionary(uniqueKeysWithValues: RejectReason.allCases.map {
+            ($0, CoreMetrics.Counter(label: "cctr_deadletters_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+        })
+        deadLettersRateLimited = CoreMetrics.Counter(
+            label: "cctr_deadletters_total", dimensions: [("reason", "rate limited")], factory: factory
+        )
+        publishSeconds = CoreMetrics.Timer(label: "cctr_publish_seconds", dimensions: [], factory: factory)
+        mqttConnected = CoreMetrics.Gauge(label: "cctr_mqtt_connected", dimensions: [], factory: factory)
+        spoolBytes = CoreMetrics.Gauge(label: "cctr_spool_bytes", dimensions: [], factory: factory)
+        spoolDropped = CoreMetrics.Counter(label: "cctr_spool_dropped_total", dimensions: [], factory: factory)
+        commands = Dictionary(uniqueKeysWithValues: Self.commandStatuses.map {
+            ($0, CoreMetrics.Counter(label: "cctr_commands_total", dimensions: [("status", $0)], factory: factory))
+        })
+        connectionsRefused = CoreMetrics.Counter(label: "cctr_connections_refused_total", dimensions: [], factory: factory)
+        mqttConnected.record(0)
+        for gauge in connections.values { gauge.record(0) }
+    }
+
+    public func frameDecoded(word: String) {
+        (frames[word] ?? framesUnknown).increment()
+    }
+
+    public func deadLettered(_ reason: RejectReason) {
+        deadLetters[reason]?.increment()
+        decodeErrors[reason]?.increment()
+    }
+
+    public func setConnections(_ transport: Transport, _ count: Int) {
+        connections[transport]?.record(count)
+    }
+
+    public func command(status: String) {
+        commands[status]?.increment()
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}

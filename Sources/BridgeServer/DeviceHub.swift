@@ -1,0 +1,155 @@
+import BridgeCore
+import CarscopCodec
+import Logging
+import Synchronization
+
+/// What every connection of the process shares: the device directory (who is online where),
+/// the open sessions (to close a replaced one, or to write a command to a device), the limits
+/// on dead letters and log lines, metrics, and the sink messages go to.
+///
+/// Listeners call `handle` with what their `ConnectionPipeline` produced; the hub turns
+/// logins and logouts into status messages and session replacements.
+public final class DeviceHub: Sendable {
+    /// How a listener lets the hub act on one of its sessions.
+    public struct SessionHandle: Sendable {
+        public var transport: Transport
+        public var peer: String
+        /// Closes the session without publishing `offline` (it was replaced).
+        public var close: @Sendable () -> Void
+        /// Writes bytes to the device (downlink commands).
+        public var write: @Sendable ([UInt8]) -> Void
+
+        public init(transport: Transport, peer: String, close: @escaping @Sendable () -> Void, write: @escaping @Sendable ([UInt8]) -> Void) {
+            self.transport = transport
+            self.peer = peer
+            self.close = close
+            self.write = write
+        }
+    }
+
+    private struct State: Sendable {
+        var directory: DeviceDirectory
+        var sessions: [DeviceDirectory.SessionID: SessionHandle] = [:]
+        var deadLetterWindow: RateWindow
+        var logLimiter = LogLimiter()
+    }
+
+    public let sink: any MessageSink
+    public let metrics: BridgeMetrics
+    private let logger: Logger
+    private let state: Mutex<State>
+    private let nextSession = Atomic<UInt64>(1)
+
+    public init(
+        topics: TopicLayout, statusIntervalMilliseconds: Int64, sink: any MessageSink, metrics: BridgeMetrics,
+        logger: Logger, deadLettersPerIPPerSecond: Int = 5
+    ) {
+        self.sink = sink
+        self.metrics = metrics
+        self.logger = logger
+        state = Mutex(State(
+            directory: DeviceDirectory(topics: topics, statusInterval: statusIntervalMilliseconds),
+            deadLetterWindow: RateWindow(perSecond: deadLettersPerIPPerSecond)
+        ))
+    }
+
+    public func register(_ handle: SessionHandle) -> DeviceDirectory.SessionID {
+        let id = nextSession.add(1, ordering: .relaxed).oldValue
+        state.withLock { $0.sessions[id] = handle }
+        return id
+    }
+
+    public func unregister(_ session: DeviceDirectory.SessionID) {
+        _ = state.withLock { $0.sessions.removeValue(forKey: session) }
+    }
+
+    public var onlineDevices: Int {
+        state.withLock { $0.directory.onlineCount }
+    }
+
+    /// The session currently bound to a device, for writing a command to it.
+    public func handle(forDevice deviceID: String) -> SessionHandle? {
+        state.withLock { state in
+            state.directory.session(of: deviceID).flatMap { state.sessions[$0] }
+        }
+    }
+
+    /// Acts on a pipeline's outputs, in order. `ip` keys the dead-letter rate limit.
+    public func handle(
+        _ outputs: [ConnectionPipeline.Output], session: DeviceDirectory.SessionID, source: PayloadSource, ip: String,
+        now: Int64
+    ) {
+        var actions: [DeviceDirectory.Action] = []
+        for output in outputs {
+            switch output {
+            case .publish(let message):
+                if case .deadLetter(let reason) = message.kind {
+                    metrics.deadLettered(reason)
+                    let (admitted, suppressed) = state.withLock { state in
+                        (state.deadLetterWindow.admit(ip, now: now), state.logLimiter.admit("\(reason.rawValue)|\(source.peer)", now: now))
+                    }
+                    if let suppressed {
+                        logger.notice("dead letter", metadata: [
+                            "reason": "\(reason.rawValue)", "peer": "\(source.peer)", "suppressed": "\(suppressed)",
+                        ])
+                    }
+                    guard admitted else {
+                        metrics.deadLettersRateLimited.increment()
+                        continue
+                    }
+                }
+                sink.submit(message)
+            case .decoded(let word, let deviceID):
+                metrics.frameDecoded(word: word)
+                if let deviceID {
+                    state.withLock { $0.directory.seen(deviceID, session: session, now: now, into: &actions) }
+                }
+            case .loggedIn(let deviceID, _):
+                logger.info("device online", metadata: ["device.id": "\(deviceID)", "peer": "\(source.peer)"])
+                state.withLock {
+                    $0.directory.loggedIn(
+                        deviceID, session: session, transport: source.transport, peer: source.peer, now: now, into: &actions
+                    )
+                }
+            case .ended(let deviceID):
+                state.withLock { $0.directory.ended(deviceID, session: session, now: now, into: &actions) }
+            }
+            perform(&actions)
+        }
+    }
+
+    /// A retained status seen on the broker (start-up reconciliation).
+    public func reconcile(_ status: RetainedStatus, now: Int64) {
+        var actions: [DeviceDirectory.Action] = []
+        state.withLock { $0.directory.reconcile(retained: status, now: now, into: &actions) }
+        perform(&actions)
+    }
+
+    /// Availability and status of every online device, again (after a broker reconnect).
+    public func republish() {
+        for message in state.withLock({ $0.directory.republish() }) {
+            sink.submit(message)
+        }
+    }
+
+    /// Shutdown: every online device is published `offline`.
+    public func shutdown(now: Int64) {
+        for message in state.withLock({ $0.directory.shutdown(now: now) }) {
+            sink.submit(message)
+        }
+    }
+
+    private func perform(_ actions: inout [DeviceDirectory.Action]) {
+        guard !actions.isEmpty else { return }
+        for action in actions {
+            switch action {
+            case .publish(let message):
+                sink.submit(message)
+            case .closeSession(let session):
+                let handle = state.withLock { $0.sessions[session] }
+                handle?.close()
+            }
+        }
+        actions.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,82 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The HTTP endpoint on `--metrics-listen`: `/metrics` (Prometheus text), `/healthz` (the
+/// process is up) and `/readyz` (listeners up and broker connected; 503 with the reason
+/// otherwise). Kept on its own address, loopback by default, away from the device port.
+public final class HealthServer: Sendable {
+    public typealias Readiness = @Sendable () -> (ready: Bool, detail: String)
+
+    private let host: String
+    private let port: Int
+    private let metrics: BridgeMetrics
+    private let readiness: Readiness
+    private let group: any EventLoopGroup
+    private let logger: Logger
+
+    public init(host: String, port: Int, metrics: BridgeMetrics, group: any EventLoopGroup, logger: Logger, readiness: @escaping Readiness) {
+        self.host = host
+        self.port = port
+        self.metrics = metrics
+        self.readiness = readiness
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Binds and returns the channel (whose local address tells the port when 0 was asked).
+    public func bind() async throws -> any Channel {
+        let metrics = self.metrics
+        let readiness = self.readiness
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(HealthHandler(metrics: metrics, readiness: readiness))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+    }
+}
+
+private final class HealthHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let metrics: BridgeMetrics
+    let readiness: HealthServer.Readiness
+
+    init(metrics: BridgeMetrics, readiness: @escaping HealthServer.Readiness) {
+        self.metrics = metrics
+        self.readiness = readiness
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .head(let request) = unwrapInboundIn(data) else { return }
+        let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
+        let (status, contentType, body): (HTTPResponseStatus, String, [UInt8])
+        switch (request.method, path) {
+        case (.GET, "/metrics"):
+            (status, contentType, body) = (.ok, "text/plain; version=0.0.4; charset=utf-8", metrics.exposition())
+        case (.GET, "/healthz"):
+            (status, contentType, body) = (.ok, "text/plain", Array("ok\n".utf8))
+        case (.GET, "/readyz"):
+            let (ready, detail) = readiness()
+            (status, contentType, body) = (ready ? .ok : .serviceUnavailable, "text/plain", Array((detail + "\n").utf8))
+        default:
+            (status, contentType, body) = (.notFound, "text/plain", Array("not found\n".utf8))
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(body.count))
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+    }
+}

@@ -1,0 +1,164 @@
+import BridgeCore
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The device-facing sockets: a TCP server and/or a UDP socket per listen address, all
+/// feeding the same `DeviceHub`.
+public final class TrackerListeners: Sendable {
+    public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+        public var transport: Transport
+        public var host: String
+        public var port: Int
+
+        public init(transport: Transport, host: String, port: Int) {
+            self.transport = transport
+            self.host = host
+            self.port = port
+        }
+
+        /// `tcp://0.0.0.0:8888`, `udp://[::]:8888`.
+        public var description: String {
+            let shownHost = host.contains(":") ? "[\(host)]" : host
+            return "\(transport.rawValue)://\(shownHost):\(port)"
+        }
+    }
+
+    private let endpoints: [Endpoint]
+    private let group: any EventLoopGroup
+    private let context: ConnectionPipeline.Context
+    private let hub: DeviceHub
+    private let settings: ListenerSettings
+    private let instance: String
+    private let bindings: UDPBindings?
+    private let logger: Logger
+    private let limiter: ConnectionLimiter
+    private let channels = Mutex<[any Channel]>([])
+    private let connections = OpenChannels()
+
+    public init(
+        endpoints: [Endpoint], group: any EventLoopGroup, context: ConnectionPipeline.Context, hub: DeviceHub,
+        settings: ListenerSettings, instance: String, bindings: UDPBindings?, logger: Logger
+    ) {
+        self.endpoints = endpoints
+        self.group = group
+        self.context = context
+        self.hub = hub
+        self.settings = settings
+        self.instance = instance
+        self.bindings = bindings
+        self.logger = logger
+        limiter = ConnectionLimiter(maxTotal: settings.maxConnections, maxPerIP: settings.maxConnectionsPerIP)
+    }
+
+    /// Binds every endpoint; returns them with the ports actually bound (for port 0).
+    public func start() async throws -> [Endpoint] {
+        var bound: [Endpoint] = []
+        for endpoint in endpoints {
+            let channel = switch endpoint.transport {
+            case .tcp: try await bindTCP(endpoint)
+            case .udp: try await bindUDP(endpoint)
+            }
+            channels.withLock { $0.append(channel) }
+            var actual = endpoint
+            actual.port = channel.localAddress?.port ?? endpoint.port
+            bound.append(actual)
+            logger.info("listening", metadata: ["endpoint": "\(actual)"])
+        }
+        return bound
+    }
+
+    /// Stops accepting, then closes every open device session (which publishes their
+    /// `offline` and dead-letters frames still held).
+    public func stop() async {
+        let listening = channels.withLock { channels in
+            defer { channels.removeAll() }
+            return channels
+        }
+        for channel in listening {
+            try? await channel.close()
+        }
+        let open = connections.all
+        for channel in open {
+            try? await channel.close()
+        }
+    }
+
+    public var openConnections: Int { limiter.total }
+
+    private func bindTCP(_ endpoint: Endpoint) async throws -> any Channel {
+        let context = self.context
+        let hub = self.hub
+        let settings = self.settings
+        let instance = self.instance
+        let limiter = self.limiter
+        let logger = self.logger
+        let connections = self.connections
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
+            .childChannelInitializer { channel in
+                let peer = PeerAddress.describe(channel.remoteAddress)
+                let ip = channel.remoteAddress?.ipAddress ?? peer
+                guard limiter.acquire(ip: ip) else {
+                    hub.metrics.connectionsRefused.increment()
+                    logger.warning("connection refused: limit reached", metadata: ["peer": "\(peer)"])
+                    return channel.close()
+                }
+                hub.metrics.setConnections(.tcp, limiter.total)
+                let key = ObjectIdentifier(channel)
+                connections.insert(channel, key: key)
+                channel.closeFuture.whenComplete { _ in
+                    limiter.release(ip: ip)
+                    connections.remove(key)
+                    hub.metrics.setConnections(.tcp, limiter.total)
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(TrackerTCPHandler(
+                        context: context, hub: hub, settings: settings, peer: peer, ip: ip, instance: instance
+                    ))
+                }
+            }
+            .bind(host: endpoint.host, port: endpoint.port)
+            .get()
+    }
+
+    private func bindUDP(_ endpoint: Endpoint) async throws -> any Channel {
+        let context = self.context
+        let hub = self.hub
+        let settings = self.settings
+        let instance = self.instance
+        let bindings = self.bindings
+        return try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(TrackerUDPHandler(
+                        context: context, hub: hub, settings: settings, instance: instance, bindings: bindings
+                    ))
+                }
+            }
+            .bind(host: endpoint.host, port: endpoint.port)
+            .get()
+    }
+}
+
+/// The open device connections, so shutdown can close them.
+private final class OpenChannels: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func insert(_ channel: any Channel, key: ObjectIdentifier) {
+        channels.withLock { $0[key] = channel }
+    }
+
+    func remove(_ key: ObjectIdentifier) {
+        _ = channels.withLock { $0.removeValue(forKey: key) }
+    }
+
+    var all: [any Channel] { channels.withLock { Array($0.values) } }
+}

@@ -1,0 +1,129 @@
+import BridgeCore
+import NIOCore
+
+/// The UDP listener: each source address is a session with its own `ConnectionPipeline`,
+/// bound to the device id of a `UB05` seen from it. Every datagram is a complete byte
+/// stream (an open frame at its end is dead-lettered). Sessions expire after the idle
+/// timeout; bindings are remembered in the `UDPBindings` store so a restart keeps them.
+final class TrackerUDPHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    private struct Session {
+        var pipeline: ConnectionPipeline
+        var id: DeviceDirectory.SessionID
+        var ip: String
+        var lastInput: Int64
+    }
+
+    private let context: ConnectionPipeline.Context
+    private let hub: DeviceHub
+    private let settings: ListenerSettings
+    private let instance: String
+    private let bindings: UDPBindings?
+    private var sessions: [SocketAddress: Session] = [:]
+    private var outputs: [ConnectionPipeline.Output] = []
+    private var sweep: RepeatedTask?
+
+    init(context: ConnectionPipeline.Context, hub: DeviceHub, settings: ListenerSettings, instance: String, bindings: UDPBindings?) {
+        self.context = context
+        self.hub = hub
+        self.settings = settings
+        self.instance = instance
+        self.bindings = bindings
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let interval = TimeAmount.milliseconds(max(1000, min(settings.idleTimeout / 4, 30_000)))
+        sweep = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            loopBound.value.expireIdle(now: WallClock.milliseconds())
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        let now = WallClock.milliseconds()
+        let address = envelope.remoteAddress
+        var session = sessions.removeValue(forKey: address) ?? openSession(address: address, channel: context.channel, now: now)
+        session.lastInput = now
+        session.pipeline.receive(envelope.data.readableBytesView, at: now, into: &outputs)
+        session.pipeline.endOfInput(at: now, into: &outputs)
+        let boundBefore = session.pipeline.deviceID
+        deliver(session, now: now)
+        sessions[address] = session
+        if let deviceID = session.pipeline.deviceID {
+            bindings?.bind(peer: session.pipeline.source.peer, deviceID: deviceID, now: now, changed: boundBefore != deviceID)
+        }
+        hub.metrics.setConnections(.udp, sessions.count)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        sweep?.cancel()
+        let now = WallClock.milliseconds()
+        for (_, var session) in sessions {
+            close(&session, now: now)
+        }
+        sessions.removeAll()
+        hub.metrics.setConnections(.udp, 0)
+        context.fireChannelInactive()
+    }
+
+    private func openSession(address: SocketAddress, channel: any Channel, now: Int64) -> Session {
+        let peer = PeerAddress.describe(address)
+        let id = hub.register(DeviceHub.SessionHandle(
+            transport: .udp, peer: peer,
+            close: {},
+            write: { bytes in
+                let envelope = AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: bytes))
+                channel.writeAndFlush(envelope, promise: nil)
+            }
+        ))
+        var session = Session(
+            pipeline: ConnectionPipeline(context: context, source: PayloadSource(transport: .udp, peer: peer, instance: instance)),
+            id: id, ip: address.ipAddress ?? peer, lastInput: now
+        )
+        if let deviceID = bindings?.deviceID(forPeer: peer, now: now, maxAge: settings.idleTimeout) {
+            session.pipeline.resume(deviceID: deviceID, into: &outputs)
+        }
+        return session
+    }
+
+    private func deliver(_ session: Session, now: Int64) {
+        guard !outputs.isEmpty else { return }
+        hub.handle(outputs, session: session.id, source: session.pipeline.source, ip: session.ip, now: now)
+        outputs.removeAll(keepingCapacity: true)
+    }
+
+    private func close(_ session: inout Session, now: Int64) {
+        session.pipeline.close(at: now, into: &outputs)
+        deliver(session, now: now)
+        hub.unregister(session.id)
+    }
+
+    private func expireIdle(now: Int64) {
+        for (address, var session) in sessions {
+            if now - session.lastInput >= settings.idleTimeout {
+                sessions[address] = nil
+                close(&session, now: now)
+                bindings?.unbind(peer: session.pipeline.source.peer)
+            } else if session.pipeline.session.heldCount > 0 {
+                session.pipeline.tick(now: now, into: &outputs)
+                deliver(session, now: now)
+                sessions[address] = session
+            }
+        }
+        bindings?.saveIfChanged()
+        hub.metrics.setConnections(.udp, sessions.count)
+    }
+}
+
+enum PeerAddress {
+    /// `203.0.113.9:40112` or `[2001:db8::1]:40112`.
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address, let ip = address.ipAddress, let port = address.port else { return "unknown" }
+        if case .v6 = address { return "[\(ip)]:\(port)" }
+        return "\(ip):\(port)"
+    }
+}

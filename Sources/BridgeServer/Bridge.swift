@@ -1,0 +1,292 @@
+import BridgeCore
+import Logging
+import Mosquitto
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Spool
+import Synchronization
+
+/// One running bridge: device listeners, the publish pipeline (spool + MQTT), the device
+/// hub, and the health endpoint, built from `BridgeOptions`.
+///
+/// `run()` runs until SIGTERM/SIGINT (when `handleSignals`) or `shutdown()`, then shuts down
+/// in the contract's order: stop accepting and close device sessions (their `offline` is
+/// published), wait at most `--shutdown-timeout` for publishes in flight (the rest stays in
+/// the spool), publish the bridge `offline` if connected, disconnect cleanly.
+public final class Bridge: Sendable {
+    public let options: BridgeOptions
+    public let metrics: BridgeMetrics
+    private let logger: Logger
+    private let topics: TopicLayout
+    private let client: MosquittoClient
+    private let spool: Spool
+    private let pipeline: PublishPipeline
+    private let hub: DeviceHub
+    private let listeners: TrackerListeners
+    private let bindings: UDPBindings?
+    private let group: MultiThreadedEventLoopGroup
+    private let health: HealthServer
+    private let startedAt: Int64
+    private let state = Mutex(RunState())
+    private let started = Latch()
+    private let listening = ReadyFlag()
+
+    private struct RunState: Sendable {
+        var boundEndpoints: [TrackerListeners.Endpoint] = []
+        var healthPort: Int?
+        var healthChannel: (any Channel)?
+        var shutdownRequested = false
+        var shutdownWaiter: CheckedContinuation<Void, Never>?
+    }
+
+    public init(options: BridgeOptions, logger: Logger) throws {
+        self.options = options
+        self.logger = logger
+        startedAt = WallClock.milliseconds()
+        topics = try TopicLayout(base: options.topicBase, instance: options.instance)
+        metrics = BridgeMetrics()
+
+        let url: MQTTURL
+        do {
+            url = try MQTTURL(options.mqttURL)
+        } catch {
+            throw StartupError("--mqtt-url: \(error.description)")
+        }
+        var mqtt = MosquittoClient.Configuration(url: url, clientID: "cctr-bridge-\(options.instance)", password: options.mqttPassword?.value)
+        if url.usesTLS || options.mqttCAFile != nil || options.mqttCertFile != nil {
+            mqtt.tls = .init(caFile: options.mqttCAFile, certFile: options.mqttCertFile, keyFile: options.mqttKeyFile)
+        }
+        mqtt.sessionExpiry = UInt32(clamping: options.mqttSessionExpiry)
+        mqtt.lastWill = .init(topic: topics.bridge(.state), payload: Array("offline".utf8), qos: 1, retain: true)
+        mqtt.shutdownDrainTimeout = .seconds(1)
+        client = try MosquittoClient(configuration: mqtt, logger: logger)
+
+        let storage: SpoolConfiguration.Storage
+        if let directory = options.spoolDir {
+            storage = .directory(directory)
+            bindings = UDPBindings(directory: directory)
+        } else {
+            storage = .memory
+            bindings = nil
+            logger.warning("no --spool-dir: messages wait in a bounded memory queue that a restart loses")
+        }
+        spool = try Spool(
+            configuration: SpoolConfiguration(
+                storage: storage,
+                syncMode: SpoolConfiguration.SyncMode(rawValue: options.spoolSync.rawValue) ?? .interval,
+                syncInterval: .milliseconds(options.spoolSyncInterval),
+                maxBytes: options.spoolMaxBytes,
+                fullPolicy: SpoolConfiguration.FullPolicy(rawValue: options.spoolFull.rawValue) ?? .dropOldest
+            ),
+            logger: logger
+        )
+        pipeline = PublishPipeline(spool: spool, client: client, metrics: metrics, logger: logger, window: 1000)
+        hub = DeviceHub(
+            topics: topics, statusIntervalMilliseconds: Int64(options.statusInterval) * 1000,
+            sink: pipeline, metrics: metrics, logger: logger
+        )
+        group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let allowlist = try Allowlist.load(path: options.allowlist)
+        let context = ConnectionPipeline.Context(
+            normalizer: Normalizer(topics: topics),
+            devices: options.deviceSettings,
+            limits: DeviceSession.Limits(heldFramesMax: options.heldFramesMax, heldFramesMaxAge: Int64(options.heldFramesAge) * 1000),
+            maxFrameBytes: options.maxFrameBytes,
+            publishRaw: options.publishRaw,
+            isAllowed: allowlist.map { list in { list.contains($0) } } ?? { _ in true }
+        )
+        var endpoints: [TrackerListeners.Endpoint] = []
+        for address in options.listen {
+            if address.transport != .udp { endpoints.append(.init(transport: .tcp, host: address.host, port: address.port)) }
+            if address.transport != .tcp { endpoints.append(.init(transport: .udp, host: address.host, port: address.port)) }
+        }
+        listeners = TrackerListeners(
+            endpoints: endpoints, group: group, context: context, hub: hub,
+            settings: ListenerSettings(
+                idleTimeout: Int64(options.idleTimeout) * 1000, frameRateLimit: options.frameRateLimit,
+                maxConnections: options.maxConnections, maxConnectionsPerIP: options.maxConnectionsPerIP
+            ),
+            instance: options.instance, bindings: bindings, logger: logger
+        )
+        let client = self.client
+        let listening = self.listening
+        health = HealthServer(
+            host: options.metricsListen.host, port: options.metricsListen.port, metrics: metrics, group: group,
+            logger: logger
+        ) {
+            let up = listening.value
+            let connected = client.isConnected
+            switch (up, connected) {
+            case (true, true): return (true, "ready")
+            case (false, _): return (false, "listeners not up")
+            case (true, false): return (false, "broker not connected")
+            }
+        }
+    }
+
+    /// The device endpoints actually bound (ports chosen by the system when 0 was asked);
+    /// valid once `waitUntilStarted()` returned.
+    public var boundEndpoints: [TrackerListeners.Endpoint] { state.withLock { $0.boundEndpoints } }
+
+    /// The health/metrics port actually bound.
+    public var healthPort: Int? { state.withLock { $0.healthPort } }
+
+    /// Returns once the listeners and the health endpoint are bound.
+    public func waitUntilStarted() async {
+        await started.wait()
+    }
+
+    /// Starts the graceful shutdown (as SIGTERM would).
+    public func shutdown() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.shutdownRequested = true
+            defer { state.shutdownWaiter = nil }
+            return state.shutdownWaiter
+        }
+        waiter?.resume()
+    }
+
+    /// Runs until shutdown. With `handleSignals`, SIGTERM and SIGINT start the shutdown.
+    public func run(handleSignals: Bool = true) async throws {
+        let core = BridgeCoreService(bridge: self)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: client),
+                .init(service: core, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            logger: logger
+        ))
+        try await group.run()
+        try await self.group.shutdownGracefully()
+    }
+
+    // MARK: - The core service
+
+    fileprivate func runCore() async throws {
+        try await subscribeStatuses()
+        let bound = try await listeners.start()
+        let healthChannel = try await health.bind()
+        state.withLock {
+            $0.boundEndpoints = bound
+            $0.healthChannel = healthChannel
+            $0.healthPort = healthChannel.localAddress?.port
+        }
+        listening.set(true)
+        started.open()
+        logger.info("cctr-bridge started", metadata: [
+            "instance": "\(options.instance)", "listeners": "\(bound.map(\.description))",
+            "metrics": "\(options.metricsListen.hostAndPort)",
+        ])
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await self.pipeline.run() }
+            tasks.addTask { await self.consumeEvents() }
+            await withGracefulShutdownHandler {
+                await self.waitForShutdownRequest()
+            } onGracefulShutdown: {
+                self.shutdown()
+            }
+            await stop()
+            tasks.cancelAll()
+        }
+    }
+
+    private func waitForShutdownRequest() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                if state.shutdownRequested { return true }
+                state.shutdownWaiter = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    private func stop() async {
+        logger.info("shutting down")
+        listening.set(false)
+        await listeners.stop()
+        hub.shutdown(now: WallClock.milliseconds())
+        await pipeline.stopAccepting()
+        let drained = await pipeline.drain(timeout: .seconds(options.shutdownTimeout))
+        if !drained {
+            logger.warning("shutdown timeout: unpublished messages stay in the spool", metadata: [
+                "pending": "\(spool.statistics.pendingRecords)",
+            ])
+        }
+        if client.isConnected {
+            try? await client.publish(topic: topics.bridge(.state), payload: Array("offline".utf8), qos: 1, retain: true)
+        }
+        await pipeline.close()
+        bindings?.saveIfChanged()
+        let healthChannel = state.withLock { $0.healthChannel }
+        try? await healthChannel?.close()
+    }
+
+    private func subscribeStatuses() async throws {
+        try await client.subscribe("\(topics.base)/+/status", qos: 1)
+    }
+
+    private func consumeEvents() async {
+        for await event in client.events {
+            switch event {
+            case .connected(let version, _):
+                logger.info("broker connected", metadata: ["mqtt.protocol": "\(version)"])
+                pipeline.connectionChanged(connected: true)
+                publishBridgeState(version: version)
+                hub.republish()
+            case .disconnected(let reason):
+                logger.warning("broker disconnected", metadata: ["reason": "\(reason.map { "\($0)" } ?? "clean")"])
+                pipeline.connectionChanged(connected: false)
+            case .message(let message):
+                handleIncoming(message)
+            }
+        }
+    }
+
+    /// The retained bridge `state` and `info`, sent directly (not through the spool): they
+    /// describe this connection and are re-sent on every reconnect.
+    private func publishBridgeState(version: MQTTProtocolVersion) {
+        let info = BridgeInfo(
+            version: BridgeVersion.current, instance: options.instance, startedAt: startedAt,
+            listeners: boundEndpoints.map(\.description),
+            metrics: "http://\(options.metricsListen.hostAndPort)", mqttProtocol: version.description
+        )
+        let logger = self.logger
+        let report: @Sendable (Result<Void, MosquittoError>) -> Void = { result in
+            if case .failure(let error) = result {
+                logger.warning("bridge state publish failed", metadata: ["error": "\(error)"])
+            }
+        }
+        client.publish(topic: topics.bridge(.state), payload: Array("online".utf8), qos: 1, retain: true, completion: report)
+        client.publish(topic: topics.bridge(.info), payload: info.json(), qos: 1, retain: true, completion: report)
+    }
+
+    private func handleIncoming(_ message: IncomingMessage) {
+        let levels = message.topic.split(separator: "/", omittingEmptySubsequences: false)
+        if message.retain, levels.last == "status", let status = RetainedStatus(payload: message.payload) {
+            hub.reconcile(status, now: WallClock.milliseconds())
+        }
+    }
+}
+
+/// Runs the bridge's own work inside the `ServiceGroup`, after the MQTT client.
+private struct BridgeCoreService: Service {
+    let bridge: Bridge
+
+    func run() async throws {
+        try await bridge.runCore()
+    }
+}
+
+/// Whether the device listeners are up, for `/readyz`.
+private final class ReadyFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    var value: Bool { flag.load(ordering: .relaxed) }
+
+    func set(_ value: Bool) {
+        flag.store(value, ordering: .relaxed)
+    }
+}

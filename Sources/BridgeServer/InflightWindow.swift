@@ -1,0 +1,66 @@
+import DequeModule
+import Synchronization
+
+/// Bounds the publishes in flight to the broker (libmosquitto's send window), and lets the
+/// publisher wait for room or for the window to empty.
+final class InflightWindow: Sendable {
+    private struct State: Sendable {
+        var available: Int
+        var roomWaiters: Deque<CheckedContinuation<Void, Never>> = []
+        var emptyWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let capacity: Int
+    private let state: Mutex<State>
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        state = Mutex(State(available: capacity))
+    }
+
+    var inUse: Int { state.withLock { capacity - $0.available } }
+
+    /// Takes between 1 and `maximum` slots, waiting until at least one is free.
+    func acquireUpTo(_ maximum: Int) async -> Int {
+        while true {
+            let granted = state.withLock { state -> Int in
+                let n = min(maximum, state.available)
+                state.available -= n
+                return n
+            }
+            if granted > 0 { return granted }
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.available > 0 { return true }
+                    state.roomWaiters.append(continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
+    }
+
+    func release(_ count: Int) {
+        guard count > 0 else { return }
+        let (room, empty) = state.withLock { state -> ([CheckedContinuation<Void, Never>], [CheckedContinuation<Void, Never>]) in
+            state.available += count
+            let room = Array(state.roomWaiters)
+            state.roomWaiters.removeAll()
+            guard state.available == capacity else { return (room, []) }
+            defer { state.emptyWaiters.removeAll() }
+            return (room, state.emptyWaiters)
+        }
+        for waiter in room + empty { waiter.resume() }
+    }
+
+    func waitUntilEmpty() async {
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { state -> Bool in
+                if state.available == capacity { return true }
+                state.emptyWaiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import BridgeCore
+import DequeModule
+import Logging
+import Mosquitto
+import ServiceLifecycle
+import Spool
+import Synchronization
+
+/// Moves accepted messages to the broker without losing them: `submit` (from the device
+/// event loops, never blocking) → an ingress queue → the spool (appended in batches, in
+/// order) → MQTT publishes with up to `window` in flight → acknowledged in the spool on
+/// PUBACK.
+///
+/// When the broker connection drops, publishes fail with `notConnected`; the pipeline waits
+/// for the next connection and for the messages libmosquitto still had in flight (it resends
+/// them itself), then hands the failed ones out again, so per-device order is kept.
+public final class PublishPipeline: MessageSink, Service, Sendable {
+    private struct Ingress: Sendable {
+        var queue: Deque<[UInt8]> = []
+        var waiter: CheckedContinuation<Void, Never>?
+        var closed = false
+    }
+
+    private let spool: Spool
+    private let client: MosquittoClient
+    private let metrics: BridgeMetrics
+    private let logger: Logger
+    private let window: InflightWindow
+    private let connection: ConnectionGate
+    private let ingress = Mutex(Ingress())
+    private let failedSinceRequeue = Atomic<Bool>(false)
+    private let appenderFinished = Latch()
+
+    public init(spool: Spool, client: MosquittoClient, metrics: BridgeMetrics, logger: Logger, window: Int = 1000) {
+        self.spool = spool
+        self.client = client
+        self.metrics = metrics
+        self.logger = logger
+        self.window = InflightWindow(capacity: window)
+        connection = ConnectionGate()
+    }
+
+    public func submit(_ message: OutboundMessage) {
+        let record = SpoolRecord(message, acceptedAt: WallClock.milliseconds()).encoded()
+        let waiter = ingress.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.closed else { return nil }
+            state.queue.append(record)
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Tells the pipeline the broker connection's state (from the client's event stream).
+    public func connectionChanged(connected: Bool) {
+        connection.set(connected)
+        metrics.mqttConnected.record(connected ? 1 : 0)
+    }
+
+    /// Runs the appender and the publisher until `stopAccepting` and `close` end them. It does
+    /// not react to graceful shutdown by itself: the bridge sequences the shutdown (devices
+    /// offline, drain, bridge offline), see `BridgeApp`.
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.appendLoop() }
+            group.addTask { await self.publishLoop() }
+            await group.waitForAll()
+        }
+    }
+
+    /// Shutdown, step 1: refuses further submissions and returns once everything submitted
+    /// before is in the spool.
+    public func stopAccepting() async {
+        let waiter = ingress.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.closed = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+        await appenderFinished.wait()
+    }
+
+    /// Shutdown, last step: ends the publisher and closes the spool; what is still in it is
+    /// published first at the next start.
+    public func close() async {
+        connection.close()
+        await spool.close()
+    }
+
+    /// Waits until every submitted message is acknowledged by the broker or `timeout` passes;
+    /// true when everything was published.
+    public func drain(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            let queued = ingress.withLock { $0.queue.count }
+            if queued == 0, spool.statistics.pendingRecords == 0, window.inUse == 0 { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    // MARK: - Appending
+
+    private func appendLoop() async {
+        while true {
+            let (batch, closed) = await nextBatch()
+            for record in batch {
+                do {
+                    _ = try await spool.append(record)
+                } catch {
+                    logger.error("spool append failed; message lost", metadata: ["error": "\(error)"])
+                }
+            }
+            metrics.spoolBytes.record(spool.statistics.bytes)
+            if closed {
+                appenderFinished.open()
+                return
+            }
+        }
+    }
+
+    private func nextBatch() async -> (Deque<[UInt8]>, Bool) {
+        while true {
+            let taken: (Deque<[UInt8]>, Bool)? = ingress.withLock { state in
+                if !state.queue.isEmpty || state.closed {
+                    defer { state.queue.removeAll(keepingCapacity: true) }
+                    return (state.queue, state.closed)
+                }
+                return nil
+            }
+            if let taken { return taken }
+            await withCheckedContinuation { continuation in
+                let resumeNow = ingress.withLock { state -> Bool in
+                    if !state.queue.isEmpty || state.closed { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
+    }
+
+    // MARK: - Publishing
+
+    private func publishLoop() async {
+        while await connection.waitUntilOpen() {
+            if failedSinceRequeue.load(ordering: .acquiring) {
+                // Let libmosquitto finish what it resends itself, then hand the failed out again.
+                await window.waitUntilEmpty()
+                failedSinceRequeue.store(false, ordering: .releasing)
+                spool.requeueUnacknowledged()
+            }
+            let free = await window.acquireUpTo(256)
+            // `take` waits for records; it returns none once the spool is closed (shutdown).
+            // If the connection drops meanwhile, the publishes fail and the loop waits above.
+            let entries = (try? await spool.take(upTo: free)) ?? []
+            window.release(free - entries.count)
+            if entries.isEmpty { return }
+            for entry in entries {
+                publish(entry)
+            }
+        }
+    }
+
+    private func publish(_ entry: SpoolEntry) {
+        guard let record = SpoolRecord(decoding: entry.record) else {
+            logger.error("unreadable spool record skipped", metadata: ["spool.entry": "\(entry.id)"])
+            spool.acknowledge(entry.id)
+            window.release(1)
+            return
+        }
+        let spool = self.spool
+        let window = self.window
+        let metrics = self.metrics
+        let logger = self.logger
+        let failed = failedSinceRequeue
+        client.publish(topic: record.topic, payload: record.payload, qos: Int(record.qos), retain: record.retain) { result in
+            switch result {
+            case .success:
+                spool.acknowledge(entry.id)
+                let latency = max(0, WallClock.milliseconds() - record.acceptedAt)
+                metrics.publishSeconds.recordNanoseconds(latency * 1_000_000)
+            case .failure(let error) where error.kind == .notConnected || error.kind == .shutdown:
+                failed.store(true, ordering: .releasing)
+            case .failure(let error):
+                // The broker refused it (ACL, quota): retrying would loop forever.
+                logger.error("broker refused a publish; dropped", metadata: [
+                    "topic": "\(record.topic)", "error": "\(error)",
+                ])
+                spool.acknowledge(entry.id)
+            }
+            window.release(1)
+        }
+    }
+}

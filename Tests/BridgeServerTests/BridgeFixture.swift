@@ -1,0 +1,132 @@
+import BridgeServer
+import Foundation
+import Logging
+import TestSupport
+import Testing
+
+/// A real mosquitto on a free loopback port, a `Bridge` on system-chosen loopback ports with a
+/// spool in a temporary directory, and a `mosquitto_sub` watching `<base>/#`.
+final class BridgeFixture: @unchecked Sendable {
+    // @unchecked: mutated only from the test's own task (start/stop), read after.
+    let broker: MosquittoBroker
+    let spoolDirectory: URL
+    private(set) var bridge: Bridge
+    private(set) var runTask: Task<Void, any Error>
+    let subscriber: MosquittoSubscriber
+    let options: BridgeOptions
+
+    static func start(persistence: Bool = false, configure: (inout BridgeOptions) -> Void = { _ in }) async throws -> BridgeFixture {
+        let broker = try MosquittoBroker(persistence: persistence)
+        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("cctr-spool-\(UUID().uuidString)")
+        var options = BridgeOptions.defaults
+        options.mqttURL = broker.url
+        options.listen = [ListenAddress("tcp://127.0.0.1:0")!, ListenAddress("udp://127.0.0.1:0")!]
+        options.metricsListen = ListenAddress("tcp://127.0.0.1:0")!
+        options.spoolDir = spool.path
+        options.instance = "test"
+        options.shutdownTimeout = 2
+        configure(&options)
+        let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["\(options.topicBase)/#"])
+        let fixture = try await BridgeFixture(broker: broker, spool: spool, subscriber: subscriber, options: options)
+        return fixture
+    }
+
+    private init(broker: MosquittoBroker, spool: URL, subscriber: MosquittoSubscriber, options: BridgeOptions) async throws {
+        self.broker = broker
+        spoolDirectory = spool
+        self.subscriber = subscriber
+        self.options = options
+        (bridge, runTask) = try await Self.launch(options)
+    }
+
+    private static func launch(_ options: BridgeOptions) async throws -> (Bridge, Task<Void, any Error>) {
+        var logger = Logger(label: "cctr-bridge-test")
+        logger.logLevel = .warning
+        let bridge = try Bridge(options: options, logger: logger)
+        let task = Task { try await bridge.run(handleSignals: false) }
+        await bridge.waitUntilStarted()
+        return (bridge, task)
+    }
+
+    /// A new bridge process-equivalent on the same spool directory and ports chosen anew.
+    func restartBridge() async throws {
+        try await stopBridge()
+        (bridge, runTask) = try await Self.launch(options)
+    }
+
+    var tcpPort: Int { bridge.boundEndpoints.first { $0.transport == .tcp }!.port }
+    var udpPort: Int { bridge.boundEndpoints.first { $0.transport == .udp }!.port }
+
+    func stopBridge() async throws {
+        bridge.shutdown()
+        try await runTask.value
+    }
+
+    func tearDown() async {
+        bridge.shutdown()
+        _ = try? await runTask.value
+        subscriber.stop()
+        broker.stop()
+        try? FileManager.default.removeItem(at: spoolDirectory)
+    }
+
+    /// Waits until the messages seen satisfy `condition`; fails the test on timeout.
+    @discardableResult
+    func waitFor(
+        _ description: String, timeout: Duration = .seconds(10),
+        _ condition: ([MosquittoSubscriber.Message]) -> Bool
+    ) async throws -> [MosquittoSubscriber.Message] {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            let messages = subscriber.messages
+            if condition(messages) { return messages }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("timed out waiting for \(description); saw:\n" + subscriber.messages.map { "\($0.topic) \($0.text.prefix(120))" }.joined(separator: "\n"))
+        throw CancellationError()
+    }
+
+    func messages(on suffix: String) -> [MosquittoSubscriber.Message] {
+        subscriber.messages.filter { $0.topic.hasSuffix(suffix) }
+    }
+}
+
+extension MosquittoSubscriber.Message {
+    var json: JSONValue? { try? JSONValue.parse(payload) }
+}
+
+/// Validates messages against `schemas/` and the contract's topic rules with
+/// `scripts/validate_payloads.py` (the same validator CI runs on `decode` output).
+enum SchemaValidator {
+    static func validate(_ messages: [MosquittoSubscriber.Message], base: String = "cctr") throws -> String {
+        var lines = ""
+        for message in messages {
+            let payload: String
+            if let object = try? JSONSerialization.jsonObject(with: Data(message.payload)), object is [String: Any] {
+                payload = message.text
+            } else {
+                let encoded = try JSONEncoder().encode(message.text)
+                payload = String(decoding: encoded, as: UTF8.self)
+            }
+            let topic = String(decoding: try JSONEncoder().encode(message.topic), as: UTF8.self)
+            lines += "{\"topic\":\(topic),\"payload\":\(payload),\"qos\":\(message.qos),\"retain\":\(message.retain)}\n"
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("lines-\(UUID().uuidString).jsonl")
+        try lines.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", PublicFrame.packageRoot.appendingPathComponent("scripts/validate_payloads.py").path,
+            "--topic-base", base, "--lines", file.path,
+        ]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "schema validation failed:\n\(output)")
+        return output
+    }
+}

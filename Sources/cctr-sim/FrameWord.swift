@@ -6,9 +6,4 @@ enum FrameWord: String, CaseIterable, Sendable {
     case history = "UD04"
     case alarm = "UA01"
     case requestedPosition = "UB04"
-
-    /// The index of the word in `allCases`, used for per-type counters.
-    var index: Int {
-        Self.allCases.firstIndex(of: self) ?? 0
-    }
 }

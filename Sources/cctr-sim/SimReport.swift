@@ -24,6 +24,7 @@ struct SimReport: Encodable {
     let socketErrors: Int
     let ticksSkippedOffline: Int
     let ticksSkippedBackpressure: Int
+    let ticksMissed: Int
     let downlinkBytes: Int
     let downlinkMessages: Int
     let positionRequestsAnswered: Int
@@ -47,6 +48,7 @@ struct SimReport: Encodable {
         self.socketErrors = tally.socketErrors
         self.ticksSkippedOffline = tally.ticksSkippedOffline
         self.ticksSkippedBackpressure = tally.ticksSkippedBackpressure
+        self.ticksMissed = tally.ticksMissed
         self.downlinkBytes = tally.downlinkBytes
         self.downlinkMessages = tally.downlinkMessages
         self.positionRequestsAnswered = tally.positionRequestsAnswered
@@ -68,7 +70,7 @@ struct SimReport: Encodable {
                 tcp connections:  opened \(connectionsOpened), failed \(connectionsFailed), closed by peer \(connectionsClosedByPeer)
                 udp sockets:      opened \(udpSocketsOpened), failed \(udpSocketsFailed); datagrams sent \(datagramsSent)
                 errors:           write \(writeErrors), socket \(socketErrors)
-                ticks skipped:    offline \(ticksSkippedOffline), backpressure \(ticksSkippedBackpressure)
+                ticks skipped:    offline \(ticksSkippedOffline), backpressure \(ticksSkippedBackpressure), missed (loops behind) \(ticksMissed)
                 downlink:         \(downlinkMessages) messages, \(downlinkBytes) bytes, \(positionRequestsAnswered) position requests answered
                 """
         }

@@ -18,6 +18,9 @@ struct SimTally: Sendable, Equatable {
     var ticksSkippedOffline = 0
     /// Ticks that sent nothing because the socket's send buffer was full.
     var ticksSkippedBackpressure = 0
+    /// Ticks that never ran because the event loops fell behind (the machine is too busy for
+    /// the asked rate).
+    var ticksMissed = 0
     var downlinkBytes = 0
     var downlinkMessages = 0
     var positionRequestsAnswered = 0

@@ -22,7 +22,7 @@ final class SimulatedDevice {
     }
 
     private static let connectTimeout = TimeAmount.seconds(10)
-    private static let firstBackoffSeconds = 0.5
+    private static let firstBackoffSeconds = 1.0
     private static let maximumBackoffSeconds = 30.0
 
     private let eventLoop: any EventLoop
@@ -157,11 +157,13 @@ final class SimulatedDevice {
         }
     }
 
+    /// Exponential backoff with wide jitter, so that thousands of devices dropped together
+    /// (a server restart) come back spread out instead of in one burst.
     private func scheduleReconnect() {
         guard !stopped, reconnectTask == nil else { return }
         let backoff = min(Self.firstBackoffSeconds * Double(1 << min(failuresInARow, 16)), Self.maximumBackoffSeconds)
         failuresInARow += 1
-        let delay = backoff * jitter.uniform(0.5...1.0)
+        let delay = backoff * jitter.uniform(0.1...1.0)
         reconnectTask = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) {
             self.reconnectTask = nil
             self.connect()
@@ -169,7 +171,8 @@ final class SimulatedDevice {
     }
 
     /// Ticks on a fixed schedule (deadline + interval) so the aggregate rate holds; a loop
-    /// that falls a whole interval behind restarts the schedule instead of bursting.
+    /// that falls a whole interval behind counts the ticks it missed and restarts the schedule
+    /// instead of bursting.
     private func scheduleTick(at deadline: NIODeadline) {
         nextTick = deadline
         tickTask = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
@@ -181,7 +184,13 @@ final class SimulatedDevice {
         guard !stopped, let scheduled = nextTick else { return }
         let now = NIODeadline.now()
         let following = scheduled + environment.interval
-        scheduleTick(at: following > now ? following : now + environment.interval)
+        if following > now {
+            scheduleTick(at: following)
+        } else {
+            let missed = Int((now - scheduled).nanoseconds / max(environment.interval.nanoseconds, 1))
+            environment.counters.record { $0.ticksMissed += missed }
+            scheduleTick(at: now + environment.interval)
+        }
         guard let channel, channel.isActive else {
             environment.counters.record { $0.ticksSkippedOffline += 1 }
             return

@@ -2,10 +2,11 @@ import NIOCore
 import NIOPosix
 
 /// One simulated tracker on the network: its connection (a TCP stream or a connected UDP
-/// socket with its own source port), its tick timer on the event loop, reconnection with
-/// backoff, and its answers to downlink messages. What it sends comes from `TrackerBehavior`.
+/// socket with its own source port), reconnection with backoff, what it sends on each tick
+/// (its `DeviceShard` calls `tick()`), and its answers to downlink messages. What it sends
+/// comes from `TrackerBehavior`.
 ///
-/// Not `Sendable`: it lives inside a `NIOLoopBoundBox` and is only ever touched on `eventLoop`,
+/// Not `Sendable`: it belongs to a `DeviceShard` and is only ever touched on `eventLoop`,
 /// which is also the event loop of its channel.
 final class SimulatedDevice {
     enum Transport: String, Sendable {
@@ -15,7 +16,6 @@ final class SimulatedDevice {
     /// What all devices of a run share.
     struct Environment: Sendable {
         let address: SocketAddress
-        let interval: TimeAmount
         let counters: SimCounters
         let sendLog: SendLog?
         let log: ConsoleLog
@@ -35,9 +35,9 @@ final class SimulatedDevice {
     private var channel: (any Channel)?
     private var connecting = false
     private var stopped = false
+    /// Ticks before the first connection are not counted as offline: the device has not started.
+    private var everConnected = false
     private var failuresInARow = 0
-    private var nextTick: NIODeadline?
-    private var tickTask: Scheduled<Void>?
     private var reconnectTask: Scheduled<Void>?
 
     init(index: Int, transport: Transport, settings: TrackerSettings, environment: Environment, eventLoop: any EventLoop) {
@@ -48,7 +48,7 @@ final class SimulatedDevice {
         self.jitter = SimRandom(seed: ~settings.seed, stream: UInt64(index))
     }
 
-    /// Connects after `delay` (the `--connect-rate` ramp), then ticks until `stop()`.
+    /// Connects after `delay` (the `--connect-rate` ramp).
     func start(after delay: TimeAmount) {
         reconnectTask = eventLoop.assumeIsolated().scheduleTask(in: delay) {
             self.reconnectTask = nil
@@ -56,10 +56,14 @@ final class SimulatedDevice {
         }
     }
 
-    /// Stops ticking and reconnecting and closes the connection.
+    /// A random offset in `0 ..< interval` for the first tick, so devices do not tick together.
+    func phase(of interval: Double) -> Double {
+        behavior.phase(of: interval)
+    }
+
+    /// Stops reconnecting and closes the connection.
     func stop() -> EventLoopFuture<Void> {
         stopped = true
-        tickTask?.cancel()
         reconnectTask?.cancel()
         guard let channel else { return eventLoop.makeSucceededVoidFuture() }
         self.channel = nil
@@ -143,11 +147,8 @@ final class SimulatedDevice {
             environment.counters.record {
                 if transport == .tcp { $0.connectionsOpened += 1 } else { $0.udpSocketsOpened += 1 }
             }
+            everConnected = true
             send(behavior.connectFrames(atNanoseconds: WallClock.nowNanoseconds()), on: channel)
-            if tickTask == nil {
-                let phase = behavior.phase(of: Double(environment.interval.nanoseconds) / 1e9)
-                scheduleTick(at: .now() + .nanoseconds(Int64(phase * 1e9)))
-            }
         case .failure(let error):
             environment.counters.record {
                 if transport == .tcp { $0.connectionsFailed += 1 } else { $0.udpSocketsFailed += 1 }
@@ -170,27 +171,9 @@ final class SimulatedDevice {
         }
     }
 
-    /// Ticks on a fixed schedule (deadline + interval) so the aggregate rate holds; a loop
-    /// that falls a whole interval behind counts the ticks it missed and restarts the schedule
-    /// instead of bursting.
-    private func scheduleTick(at deadline: NIODeadline) {
-        nextTick = deadline
-        tickTask = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-            self.tick()
-        }
-    }
-
-    private func tick() {
-        guard !stopped, let scheduled = nextTick else { return }
-        let now = NIODeadline.now()
-        let following = scheduled + environment.interval
-        if following > now {
-            scheduleTick(at: following)
-        } else {
-            let missed = Int((now - scheduled).nanoseconds / max(environment.interval.nanoseconds, 1))
-            environment.counters.record { $0.ticksMissed += missed }
-            scheduleTick(at: now + environment.interval)
-        }
+    /// One periodic frame, unless the device is offline or its socket is backed up.
+    func tick() {
+        guard !stopped, everConnected else { return }
         guard let channel, channel.isActive else {
             environment.counters.record { $0.ticksSkippedOffline += 1 }
             return

@@ -1,51 +1,53 @@
 import NIOCore
 
-/// The devices of a live run, spread over the event loops of a group.
+/// The devices of a live run, spread over the event loops of a group, one `DeviceShard` each.
 struct Simulator: Sendable {
     private struct Member: Sendable {
         let eventLoop: any EventLoop
-        let device: NIOLoopBoundBox<SimulatedDevice>
+        let shard: NIOLoopBoundBox<DeviceShard>
     }
 
     private let members: [Member]
-    private let connectRate: Double
 
-    /// TCP devices get numbers `0 ..< tcpDevices`, UDP devices the numbers after them.
+    /// TCP devices get numbers `0 ..< tcpDevices`, UDP devices the numbers after them. Device
+    /// `i` first connects after `i / connectRate` seconds, so thousands of connections ramp up.
     init(
-        tcpDevices: Int, udpDevices: Int, connectRate: Double, settings: TrackerSettings,
-        environment: SimulatedDevice.Environment, group: any EventLoopGroup
+        tcpDevices: Int, udpDevices: Int, interval: TimeAmount, connectRate: Double,
+        settings: TrackerSettings, environment: SimulatedDevice.Environment, group: any EventLoopGroup
     ) {
-        self.connectRate = connectRate
-        members = (0..<(tcpDevices + udpDevices)).map { index in
-            let eventLoop = group.next()
-            let transport: SimulatedDevice.Transport = index < tcpDevices ? .tcp : .udp
-            let device = NIOLoopBoundBox.makeBoxSendingValue(
-                SimulatedDevice(
-                    index: index, transport: transport, settings: settings, environment: environment,
-                    eventLoop: eventLoop),
+        let eventLoops = Array(group.makeIterator())
+        members = eventLoops.enumerated().map { loopNumber, eventLoop in
+            let devices = stride(from: loopNumber, to: tcpDevices + udpDevices, by: eventLoops.count).map { index in
+                (
+                    device: SimulatedDevice(
+                        index: index, transport: index < tcpDevices ? .tcp : .udp, settings: settings,
+                        environment: environment, eventLoop: eventLoop),
+                    connectDelay: TimeAmount.nanoseconds(Int64(Double(index) / connectRate * 1e9))
+                )
+            }
+            let shard = NIOLoopBoundBox.makeBoxSendingValue(
+                DeviceShard(eventLoop: eventLoop, devices: devices, interval: interval, counters: environment.counters),
                 eventLoop: eventLoop)
-            return Member(eventLoop: eventLoop, device: device)
+            return Member(eventLoop: eventLoop, shard: shard)
         }
     }
 
-    /// Starts device `i` after `i / connectRate` seconds, so thousands of connections ramp up.
     func start() {
-        for (position, member) in members.enumerated() {
-            let delay = TimeAmount.nanoseconds(Int64(Double(position) / connectRate * 1e9))
+        for member in members {
             member.eventLoop.execute {
-                member.device.value.start(after: delay)
+                member.shard.value.start()
             }
         }
     }
 
     /// Stops every device and waits until their connections are closed.
     func stop() async throws {
-        let closed = members.map { member in
+        let stopped = members.map { member in
             member.eventLoop.flatSubmit {
-                member.device.value.stop()
+                member.shard.value.stop()
             }
         }
         guard let anyLoop = members.first?.eventLoop else { return }
-        try await EventLoopFuture.andAllComplete(closed, on: anyLoop).get()
+        try await EventLoopFuture.andAllComplete(stopped, on: anyLoop).get()
     }
 }

@@ -141,10 +141,9 @@ struct SimulatorCommand: AsyncParsableCommand {
             group.next().scheduleTask(in: .nanoseconds(Int64(duration * 1e9))) { stop.fire() }
         }
         let simulator = Simulator(
-            tcpDevices: tcpDevices, udpDevices: udpDevices, connectRate: connectRate, settings: settings,
-            environment: SimulatedDevice.Environment(
-                address: address, interval: .nanoseconds(Int64(intervalSeconds * 1e9)),
-                counters: counters, sendLog: sendLog, log: log),
+            tcpDevices: tcpDevices, udpDevices: udpDevices, interval: .nanoseconds(Int64(intervalSeconds * 1e9)),
+            connectRate: connectRate, settings: settings,
+            environment: SimulatedDevice.Environment(address: address, counters: counters, sendLog: sendLog, log: log),
             group: group)
         log.info(
             "\(tcpDevices) tcp + \(udpDevices) udp devices to \(address), one frame every \(intervalSeconds) s each, seed \(settings.seed)"

@@ -105,6 +105,20 @@ final class SimulatedDevice {
         environment.log.debug("\(behavior.deviceID) \(transport.rawValue) socket error: \(error)")
     }
 
+    /// One periodic frame, unless the device is offline or its socket is backed up.
+    func tick() {
+        guard !stopped, everConnected else { return }
+        guard let channel, channel.isActive else {
+            environment.counters.record { $0.ticksSkippedOffline += 1 }
+            return
+        }
+        guard channel.isWritable else {
+            environment.counters.record { $0.ticksSkippedBackpressure += 1 }
+            return
+        }
+        send([behavior.tickFrame(atNanoseconds: WallClock.nowNanoseconds())], on: channel)
+    }
+
     private func connect() {
         guard !stopped, channel == nil, !connecting else { return }
         connecting = true
@@ -169,20 +183,6 @@ final class SimulatedDevice {
             self.reconnectTask = nil
             self.connect()
         }
-    }
-
-    /// One periodic frame, unless the device is offline or its socket is backed up.
-    func tick() {
-        guard !stopped, everConnected else { return }
-        guard let channel, channel.isActive else {
-            environment.counters.record { $0.ticksSkippedOffline += 1 }
-            return
-        }
-        guard channel.isWritable else {
-            environment.counters.record { $0.ticksSkippedBackpressure += 1 }
-            return
-        }
-        send([behavior.tickFrame(atNanoseconds: WallClock.nowNanoseconds())], on: channel)
     }
 
     /// Writes `frames` as one TCP write or one datagram, and counts them once the write succeeded.

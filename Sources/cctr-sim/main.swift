@@ -1,1 +1,0 @@
-print("cctr-sim: under construction")

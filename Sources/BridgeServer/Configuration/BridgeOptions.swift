@@ -251,8 +251,7 @@ public struct BridgeOptions: Sendable, Equatable {
         else {
             throw ConfigurationError(option: "mqtt-password-file", origin: origin, reason: "cannot read \(path)")
         }
-        let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        let password = line.hasSuffix("\r") ? line.dropLast() : line
+        let password = text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: \.isNewline).first ?? ""
         guard !password.isEmpty else {
             throw ConfigurationError(option: "mqtt-password-file", origin: origin, reason: "the first line of \(path) is empty")
         }

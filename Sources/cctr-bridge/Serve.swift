@@ -17,7 +17,9 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("config"), help: "JSON or YAML config file (.json, .yaml, .yml). Default: none. Env: CCTR_CONFIG.")
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp("JSON or YAML config file (.json, .yaml, .yml). Default: none. Env: CCTR_CONFIG.", valueName: "path"))
     var config: String?
 
     @Flag(name: .customLong("print-config"), help: "Print the resolved options as a JSON config file (no password) and exit.")

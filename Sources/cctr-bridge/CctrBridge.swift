@@ -10,8 +10,8 @@ struct CctrBridge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cctr-bridge",
         abstract: "Carscop CCTR-801 GPS trackers to MQTT.",
-        subcommands: [Decode.self],
-        defaultSubcommand: Decode.self
+        subcommands: [Serve.self, Decode.self, ConfigReference.self],
+        defaultSubcommand: Serve.self
     )
 
     /// The contract fixes exit code 2 for bad options (ArgumentParser's default is 64).

@@ -15,11 +15,18 @@ struct SpoolDirectory: Sendable {
         return path + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".seg"
     }
 
+    /// Sequences, watermarks and segment names above this are foreign or damaged: a spool
+    /// appending 10^6 records a second needs 146,000 years to reach it, and staying far below
+    /// `UInt64.max` keeps sequence arithmetic from overflowing on crafted files.
+    static let maxSequence: UInt64 = 1 << 62
+
     static func segmentSequence(fromName name: String) -> UInt64? {
         guard name.hasSuffix(".seg") else { return nil }
         let digits = name.dropLast(4)
-        guard digits.count == 20, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return UInt64(digits)
+        guard digits.count == 20, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+            let sequence = UInt64(digits), sequence < maxSequence
+        else { return nil }
+        return sequence
     }
 
     // MARK: Acknowledgement watermark
@@ -77,7 +84,7 @@ struct SpoolDirectory: Sendable {
     func recover(logger: Logger) throws(SpoolError) -> Recovery {
         var recovery = Recovery()
         if let bytes = try? POSIXFile.readWholeFile(acknowledgementPath),
-            let acknowledgement = Self.decodeAcknowledgement(bytes)
+            let acknowledgement = Self.decodeAcknowledgement(bytes), acknowledgement.watermark < Self.maxSequence
         {
             recovery.watermark = acknowledgement.watermark
             recovery.acknowledgementGeneration = acknowledgement.generation
@@ -92,7 +99,7 @@ struct SpoolDirectory: Sendable {
         var nextSequence = recovery.watermark
         for (index, firstSequence) in firstSequences.enumerated() {
             let segmentPath = segmentPath(firstSequence)
-            let limit = index + 1 < firstSequences.count ? firstSequences[index + 1] : UInt64.max
+            let limit = index + 1 < firstSequences.count ? firstSequences[index + 1] : Self.maxSequence
             let bytes: [UInt8]
             do {
                 bytes = try POSIXFile.readWholeFile(segmentPath)
@@ -109,11 +116,16 @@ struct SpoolDirectory: Sendable {
                 )
             }
             recovery.corruptRecords += scan.corrupt
-            if let last = scan.lastSequence, last < UInt64.max {
+            if let last = scan.lastSequence {
                 nextSequence = max(nextSequence, last + 1)
             }
             if scan.pending == 0 {
-                try POSIXFile.unlink(segmentPath)
+                do {
+                    try POSIXFile.unlink(segmentPath)
+                } catch {
+                    logger.warning("cannot delete a spool segment with nothing to replay", metadata: ["error": "\(error)"])
+                    nextSequence = max(nextSequence, firstSequence + 1)
+                }
                 continue
             }
             nextSequence = max(nextSequence, firstSequence + 1)

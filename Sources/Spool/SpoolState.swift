@@ -362,7 +362,7 @@ struct SpoolState {
             return true
         }
         let path = directory.segmentPath(segment.firstSequence)
-        let limit = index + 1 < segments.count ? segments[index + 1].firstSequence : UInt64.max
+        let limit = index + 1 < segments.count ? segments[index + 1].firstSequence : SpoolDirectory.maxSequence
         var wanted = Self.readChunkBytes
         do {
             let descriptor = try readDescriptor(for: segment.firstSequence, path: path)

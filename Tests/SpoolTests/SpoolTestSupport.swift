@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 import Spool
 
@@ -65,4 +66,30 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async 
         try await Task.sleep(for: .milliseconds(5))
     }
     return true
+}
+
+/// Keeps the messages logged through it, to check what the spool reports.
+struct CapturingLogHandler: LogHandler {
+    let messages: LogMessages
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        messages.append("\(event.level): \(event.message) \((event.metadata ?? [:]).sorted { $0.key < $1.key })")
+    }
+}
+
+final class LogMessages: Sendable {
+    private let storage = Mutex<[String]>([])
+
+    func append(_ message: String) {
+        storage.withLock { $0.append(message) }
+    }
+
+    var all: [String] { storage.withLock { $0 } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Spool
 import Testing
 
@@ -222,6 +223,26 @@ struct SpoolTests {
         #expect(spool.statistics.pendingRecords == 10)
         let entries = try await spool.take(exactly: 10)
         #expect(entries.map(\.record) == (5..<15).map { record($0, size: 100) })
+        await spool.close()
+    }
+
+    @Test("dropping is logged once when it starts and once when it stops, with the count")
+    func dropLogging() async throws {
+        let messages = LogMessages()
+        let logger = Logger(label: "spool-test") { _ in CapturingLogHandler(messages: messages) }
+        let spool = try Spool(
+            configuration: SpoolConfiguration(storage: .memory, maxBytes: 1000, fullPolicy: .dropOldest),
+            logger: logger
+        )
+        for number in 0..<30 {
+            _ = try await spool.append(record(number, size: 100))
+        }
+        #expect(messages.all.count == 1)
+        #expect(messages.all.first?.hasPrefix("warning: spool full") == true)
+        let entries = try await spool.take(exactly: 10)
+        spool.acknowledge(entries.map(\.id))
+        #expect(messages.all.count == 2)
+        #expect(messages.all.last?.contains("spool.dropped\", value: 20") == true)
         await spool.close()
     }
 

@@ -56,11 +56,8 @@ public final class Spool: Sendable {
             core = SpoolCore(state: SpoolState(configuration: configuration, directory: nil, recovery: nil), logger: logger)
             return
         }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw .io(operation: "mkdir", path: path, errno: EIO)
-        }
+        // A failure here surfaces, with its errno, when the lock file cannot be opened.
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let directory = SpoolDirectory(path: path)
         var descriptors: [Int32] = []
         do {

@@ -1,0 +1,247 @@
+import Dispatch
+import Logging
+
+/// The loop of the spool's own thread: the only writer of segment files and of the `ack`
+/// file. Appends only copy frames into memory; this thread takes everything queued since
+/// its last cycle, writes it with one `write` per segment and, in `always` mode, syncs once
+/// for all of it (group commit). Blocking system calls stay off Swift's cooperative pool.
+struct SpoolFlusher {
+    let core: SpoolCore
+    let directory: SpoolDirectory
+    let syncMode: SpoolConfiguration.SyncMode
+    let interval: Duration
+    let directoryDescriptor: Int32
+    let acknowledgementDescriptor: Int32
+    let lockDescriptor: Int32
+    var persistedWatermark: UInt64
+    var acknowledgementGeneration: UInt32
+
+    private var current: (segment: UInt64, descriptor: Int32)?
+    /// Descriptors written since their last sync; closed after it unless still current.
+    private var dirty: [(segment: UInt64, descriptor: Int32)] = []
+    /// `never` mode closes segments unsynced; `close` syncs them by reopening.
+    private var unsyncedClosed: [UInt64] = []
+    /// Writes that failed and are retried first; deletions wait for them.
+    private var carry: [PendingWrite] = []
+    private var carriedDeletions: [UInt64] = []
+    /// Written but not yet synced, in `always` mode: reported once synced.
+    private var awaitingSync: [PendingWrite] = []
+    private var lastSync = ContinuousClock.now
+    private var lastAcknowledgementWrite = ContinuousClock.now
+    private var failing = false
+
+    init(
+        core: SpoolCore, directory: SpoolDirectory, configuration: SpoolConfiguration,
+        directoryDescriptor: Int32, acknowledgementDescriptor: Int32, lockDescriptor: Int32,
+        watermark: UInt64, acknowledgementGeneration: UInt32
+    ) {
+        self.core = core
+        self.directory = directory
+        self.syncMode = configuration.syncMode
+        self.interval = configuration.syncInterval
+        self.directoryDescriptor = directoryDescriptor
+        self.acknowledgementDescriptor = acknowledgementDescriptor
+        self.lockDescriptor = lockDescriptor
+        self.persistedWatermark = watermark
+        self.acknowledgementGeneration = acknowledgementGeneration
+    }
+
+    mutating func run() {
+        while true {
+            let work = core.state.withLock { $0.takeFlushWork() }
+            if work.stop == .crash {
+                stop()
+                return
+            }
+            let stopping = work.stop == .graceful
+            carry.append(contentsOf: work.writes)
+            carriedDeletions.append(contentsOf: work.deletions)
+            var failure: SpoolError?
+            var written: [PendingWrite] = []
+            while var next = carry.first {
+                do {
+                    try write(&next)
+                } catch {
+                    carry[0] = next
+                    failure = error
+                    break
+                }
+                carry.removeFirst()
+                written.append(next)
+            }
+            let now = ContinuousClock.now
+            var syncCalls = 0
+            var synced = false
+            let syncDue =
+                switch syncMode {
+                case .always: true
+                case .interval: now - lastSync >= interval
+                case .never: false
+                }
+            if syncDue || stopping {
+                do {
+                    syncCalls = try syncDirty(includingClosed: stopping)
+                    synced = true
+                    lastSync = now
+                } catch {
+                    failure = failure ?? error
+                }
+            }
+            var report = written
+            if syncMode == .always {
+                awaitingSync.append(contentsOf: written)
+                report = synced ? awaitingSync : []
+                if synced { awaitingSync.removeAll() }
+            }
+            if stopping || now - lastAcknowledgementWrite >= interval {
+                saveWatermark(work.watermark, sync: stopping)
+                lastAcknowledgementWrite = now
+            }
+            if carry.isEmpty {
+                deleteSegments()
+            }
+            var effects = SpoolEffects()
+            core.state.withLock { $0.completeFlush(written: report, synced: synced, syncCalls: syncCalls, effects: &effects) }
+            core.perform(effects)
+            noteOutcome(failure)
+            if stopping {
+                stop()
+                return
+            }
+            if failure != nil {
+                _ = core.wakeup.wait(timeout: .now() + .seconds(1))
+            } else if work.isEmpty {
+                sleep(now: now)
+            }
+        }
+    }
+
+    private mutating func write(_ pending: inout PendingWrite) throws(SpoolError) {
+        if current?.segment != pending.segment {
+            if let current {
+                if syncMode == .never {
+                    POSIXFile.close(current.descriptor)
+                    unsyncedClosed.append(current.segment)
+                } else if !dirty.contains(where: { $0.descriptor == current.descriptor }) {
+                    POSIXFile.close(current.descriptor)
+                }
+            }
+            current = nil
+            let path = directory.segmentPath(pending.segment)
+            let descriptor = try POSIXFile.openForAppending(path)
+            current = (pending.segment, descriptor)
+            if syncMode != .never {
+                try POSIXFile.fullSync(directoryDescriptor, path: directory.path)
+            }
+        }
+        guard let current else { return }
+        try POSIXFile.writeAll(current.descriptor, pending.bytes, from: &pending.written, path: directory.segmentPath(current.segment))
+        if syncMode != .never && !dirty.contains(where: { $0.descriptor == current.descriptor }) {
+            dirty.append(current)
+        }
+    }
+
+    /// Syncs every segment written since the last sync; returns how many `fdatasync` calls.
+    private mutating func syncDirty(includingClosed: Bool) throws(SpoolError) -> Int {
+        var calls = 0
+        if includingClosed {
+            if let current, !dirty.contains(where: { $0.descriptor == current.descriptor }) {
+                dirty.append(current)
+            }
+            for segment in unsyncedClosed {
+                let path = directory.segmentPath(segment)
+                guard let descriptor = POSIXFile.openExisting(path) else { continue }
+                defer { POSIXFile.close(descriptor) }
+                try POSIXFile.dataSync(descriptor, path: path)
+                calls += 1
+            }
+            unsyncedClosed.removeAll()
+        }
+        while let file = dirty.first {
+            try POSIXFile.dataSync(file.descriptor, path: directory.segmentPath(file.segment))
+            calls += 1
+            dirty.removeFirst()
+            if file.descriptor != current?.descriptor {
+                POSIXFile.close(file.descriptor)
+            }
+        }
+        return calls
+    }
+
+    private mutating func saveWatermark(_ watermark: UInt64, sync: Bool) {
+        guard watermark != persistedWatermark || sync else { return }
+        let generation = acknowledgementGeneration &+ 1
+        let slot = SpoolDirectory.encodeAcknowledgement(watermark: watermark, generation: generation)
+        let offset = Int(generation % 2) * SpoolDirectory.acknowledgementSlotSize
+        do {
+            try POSIXFile.writeAt(acknowledgementDescriptor, slot, offset: offset, path: directory.acknowledgementPath)
+            if sync {
+                try POSIXFile.dataSync(acknowledgementDescriptor, path: directory.acknowledgementPath)
+            }
+            acknowledgementGeneration = generation
+            persistedWatermark = watermark
+        } catch {
+            core.logger.warning("cannot save the spool acknowledgement watermark", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private mutating func deleteSegments() {
+        for segment in carriedDeletions {
+            if current?.segment == segment, let descriptor = current?.descriptor {
+                if !dirty.contains(where: { $0.descriptor == descriptor }) {
+                    POSIXFile.close(descriptor)
+                }
+                current = nil
+            }
+            unsyncedClosed.removeAll { $0 == segment }
+            do {
+                try POSIXFile.unlink(directory.segmentPath(segment))
+            } catch {
+                core.logger.warning("cannot delete an acknowledged spool segment", metadata: ["error": "\(error)"])
+            }
+        }
+        carriedDeletions.removeAll()
+    }
+
+    private mutating func noteOutcome(_ failure: SpoolError?) {
+        if let failure {
+            if !failing {
+                core.logger.error("spool write failed, retrying every second", metadata: ["error": "\(failure)"])
+            }
+            failing = true
+        } else if failing {
+            failing = false
+            core.logger.info("spool writes recovered")
+        }
+    }
+
+    /// Sleeps until woken by new work, the next interval sync, or the next watermark save.
+    private func sleep(now: ContinuousClock.Instant) {
+        var timeout = interval
+        if syncMode == .interval && !dirty.isEmpty {
+            timeout = max(.zero, interval - (now - lastSync))
+        }
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        _ = core.wakeup.wait(timeout: .now() + .nanoseconds(Int(max(1_000_000, nanoseconds))))
+    }
+
+    /// Closes every descriptor (releasing the directory lock) and lets `close` return.
+    private mutating func stop() {
+        var descriptors = Set(dirty.map(\.descriptor))
+        if let current { descriptors.insert(current.descriptor) }
+        for descriptor in descriptors {
+            POSIXFile.close(descriptor)
+        }
+        dirty.removeAll()
+        current = nil
+        POSIXFile.close(acknowledgementDescriptor)
+        POSIXFile.close(directoryDescriptor)
+        var effects = SpoolEffects()
+        let waiters = core.state.withLock { $0.flusherDidStop(effects: &effects) }
+        POSIXFile.close(lockDescriptor)
+        core.perform(effects)
+        for waiter in waiters {
+            waiter.resume()
+        }
+    }
+}

@@ -59,7 +59,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
 
     /// Runs the appender and the publisher until `stopAccepting` and `close` end them. It does
     /// not react to graceful shutdown by itself: the bridge sequences the shutdown (devices
-    /// offline, drain, bridge offline), see `BridgeApp`.
+    /// offline, drain, bridge offline), see `Bridge`.
     public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.appendLoop() }
@@ -104,12 +104,12 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     private func appendLoop() async {
         while true {
             let (batch, closed) = await nextBatch()
-            for record in batch {
-                do {
-                    _ = try await spool.append(record)
-                } catch {
-                    logger.error("spool append failed; message lost", metadata: ["error": "\(error)"])
-                }
+            do {
+                try await spool.append(contentsOf: Array(batch))
+            } catch {
+                logger.error("spool append failed; messages lost", metadata: [
+                    "error": "\(error)", "count": "\(batch.count)",
+                ])
             }
             metrics.spoolBytes.record(spool.statistics.bytes)
             if closed {

@@ -129,6 +129,35 @@ public final class Spool: Sendable {
         return try await appendSuspending(record, recordCRC: recordCRC)
     }
 
+    /// Appends records in order. In `always` mode it returns once all of them are synced,
+    /// and they share the syncs: the bridge's appender hands over everything that arrived
+    /// since its last call, so a busy bridge pays one `fdatasync` per batch, not per record.
+    public func append(contentsOf records: [[UInt8]]) async throws {
+        guard let last = records.last else { return }
+        for record in records.dropLast() {
+            try await appendWithoutWaitingForSync(record)
+        }
+        _ = try await append(last)
+    }
+
+    /// Like `append`, but in `always` mode it does not wait for the sync (a later `append`
+    /// of the same task does, and syncs are in order).
+    private func appendWithoutWaitingForSync(_ record: [UInt8]) async throws {
+        let cost = configuration.storage == .memory ? record.count : RecordFrame.headerSize + record.count
+        guard record.count <= RecordFrame.maxRecordBytes, cost <= configuration.maxBytes else {
+            throw SpoolError.recordTooLarge(size: record.count, limit: min(RecordFrame.maxRecordBytes, configuration.maxBytes))
+        }
+        let recordCRC = configuration.storage == .memory ? 0 : CRC32.checksum(record)
+        let outcome = core.withState { state, effects in
+            state.append(record, recordCRC: recordCRC, effects: &effects)
+        }
+        switch outcome {
+        case .appended: return
+        case .failed(let error): throw error
+        case .full: _ = try await appendSuspending(record, recordCRC: recordCRC)
+        }
+    }
+
     /// The append path that may wait: for room in `block` mode, or for the sync in `always`.
     private func appendSuspending(_ record: [UInt8], recordCRC: UInt32) async throws -> SpoolEntryID {
         let id = core.withState { state, _ in state.makeWaiterID() }

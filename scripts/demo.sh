@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs the bridge for real: installs what is missing, builds, starts a local mosquitto on a
+# free loopback port unless CCTR_MQTT_URL names a broker, starts cctr-bridge and a few
+# simulated trackers (cctr-sim), and shows the MQTT traffic until Ctrl-C (or for
+# DEMO_SECONDS seconds), then stops everything it started.
+#
+#   scripts/demo.sh                      # local broker, 3 TCP + 1 UDP simulated trackers
+#   CCTR_MQTT_URL=mqtt://broker:1883 scripts/demo.sh
+#   DEMO_SECONDS=20 scripts/demo.sh      # stop by itself
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh >/dev/null
+
+configuration=${DEMO_BUILD:-debug}
+swift build -c "$configuration" --product cctr-bridge
+swift build -c "$configuration" --product cctr-sim
+bin=$(swift build -c "$configuration" --show-bin-path)
+
+run=$(mktemp -d /tmp/cctr-demo.XXXXXX)
+pids=()
+cleanup() {
+    trap - EXIT INT TERM
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$run"
+}
+trap cleanup EXIT INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+if [ -z "${CCTR_MQTT_URL:-}" ]; then
+    port=$(free_port)
+    cat >"$run/mosquitto.conf" <<CONF
+listener $port 127.0.0.1
+allow_anonymous true
+max_queued_messages 0
+CONF
+    /usr/sbin/mosquitto -c "$run/mosquitto.conf" >"$run/mosquitto.log" 2>&1 &
+    pids+=($!)
+    export CCTR_MQTT_URL="mqtt://127.0.0.1:$port"
+    for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    echo "local broker: $CCTR_MQTT_URL"
+fi
+broker=${CCTR_MQTT_URL#*://}
+broker=${broker#*@}
+device_port=${DEMO_DEVICE_PORT:-8888}
+
+"$bin/cctr-bridge" serve --listen "tcp://127.0.0.1:$device_port" --listen "udp://127.0.0.1:$device_port" \
+    --spool-dir "$run/spool" --metrics-listen 127.0.0.1:0 --instance demo &
+pids+=($!)
+sleep 1
+"$bin/cctr-sim" --host 127.0.0.1 --port "$device_port" --tcp 3 --udp 1 --interval 2 \
+    --alarm-probability 0.05 --history-probability 0.05 &
+pids+=($!)
+
+echo "MQTT traffic on $broker (Ctrl-C to stop):"
+if [ -n "${DEMO_SECONDS:-}" ]; then
+    timeout "$DEMO_SECONDS" mosquitto_sub -h "${broker%:*}" -p "${broker##*:}" -v -t 'cctr/#' || true
+else
+    mosquitto_sub -h "${broker%:*}" -p "${broker##*:}" -v -t 'cctr/#'
+fi

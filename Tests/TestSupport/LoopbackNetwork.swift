@@ -43,7 +43,7 @@ public enum LoopbackNetwork {
     /// Returns how many sockets were shut down.
     @discardableResult
     public static func severConnections(toPort port: Int) -> Int {
-        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return 0 }
+        guard let table = readProcFile("/proc/net/tcp") else { return 0 }
         let peer = String(format: "0100007F:%04X", port)
         var inodes = Set<String>()
         for line in table.split(separator: "\n").dropFirst() {
@@ -64,6 +64,21 @@ public enum LoopbackNetwork {
             if shutdown(fd, Int32(SHUT_RDWR)) == 0 { count += 1 }
         }
         return count
+    }
+
+    /// Reads a `/proc` file to its end: they report size 0, and a single read returns one page.
+    private static func readProcFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { break }
+            bytes += chunk[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func loopbackAddress(port: Int) -> sockaddr_in {

@@ -59,7 +59,7 @@ public final class MosquittoBroker: Sendable {
 
     public var isRunning: Bool { process.withLock { $0?.isRunning ?? false } }
 
-    /// The broker's log so far (useful in failure messages).
+    /// The broker's log so far (`log_dest file`, which mosquitto flushes line by line).
     public var log: String {
         (try? String(contentsOf: directory.appendingPathComponent("mosquitto.log"), encoding: .utf8)) ?? ""
     }
@@ -99,7 +99,7 @@ public final class MosquittoBroker: Sendable {
             "listener \(port) 127.0.0.1",
             "allow_anonymous true",
             "max_queued_messages 0",
-            "log_dest stdout",
+            "log_dest file \(directory.path)/mosquitto.log",
         ]
         if getuid() == 0 { lines.append("user root") }
         if persistence {
@@ -114,14 +114,9 @@ public final class MosquittoBroker: Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
         process.arguments = ["-c", directory.appendingPathComponent("mosquitto.conf").path]
         let logURL = directory.appendingPathComponent("mosquitto.log")
-        if !FileManager.default.fileExists(atPath: logURL.path) {
-            _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        }
-        let log = try FileHandle(forWritingTo: logURL)
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.runWithDefaultSignalMask()
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline, process.isRunning {
             if LoopbackNetwork.isAccepting(port: port) { return process }

@@ -11,7 +11,7 @@ import Glibc
 /// It runs with `-d` so that `start` can wait for SUBACK (messages published before that
 /// would be missed), and prints each message as one tab-separated line: retain flag, QoS,
 /// topic, payload in hex, response topic, correlation data (MQTT 5 only; tests should use
-/// printable correlation data).
+/// printable correlation data). `stop()` and `deinit` end it with SIGKILL.
 public final class MosquittoSubscriber: Sendable {
     public struct Message: Sendable, Hashable {
         public var topic: String
@@ -46,8 +46,9 @@ public final class MosquittoSubscriber: Sendable {
     /// subscription. `version` is `mqttv5` or `mqttv311`.
     public init(port: Int, topics: [String], qos: Int = 1, version: String = "mqttv5") async throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
-        process.arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-q", "\(qos)", "-V", version, "-d",
+        // stdbuf: mosquitto_sub does not flush its debug lines, so SUBACK would sit in a buffer.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
+        process.arguments = ["-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", "\(port)", "-q", "\(qos)", "-V", version, "-d",
                              "-F", "MSG\\t%r\\t%q\\t%t\\t%x\\t%R\\t%D"]
             + topics.flatMap { ["-t", $0] }
         let pipe = Pipe()
@@ -61,7 +62,7 @@ public final class MosquittoSubscriber: Sendable {
             }
             recorder.output.withLock { Self.consume(String(decoding: data, as: UTF8.self), into: &$0) }
         }
-        try process.run()
+        try process.runWithDefaultSignalMask()
         self.process = Mutex(process)
         let deadline = ContinuousClock.now + .seconds(5)
         while !recorder.output.withLock({ $0.subscribed }) {
@@ -91,7 +92,7 @@ public final class MosquittoSubscriber: Sendable {
     public func stop() {
         process.withLock { process in
             if process.isRunning {
-                _ = kill(process.processIdentifier, SIGTERM)
+                _ = kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
             }
         }
@@ -99,15 +100,16 @@ public final class MosquittoSubscriber: Sendable {
 
     private static func consume(_ text: String, into output: inout Output) {
         output.pending += text
-        while let newline = output.pending.firstIndex(of: "\n") {
-            let line = String(output.pending[..<newline])
-            output.pending.removeSubrange(...newline)
+        guard let lastNewline = output.pending.lastIndex(of: "\n") else { return }
+        let complete = output.pending[..<lastNewline]
+        for line in complete.split(separator: "\n") {
             if line.hasSuffix("received SUBACK") { output.subscribed = true }
             if let message = parse(line) { output.messages.append(message) }
         }
+        output.pending = String(output.pending[output.pending.index(after: lastNewline)...])
     }
 
-    private static func parse(_ line: String) -> Message? {
+    private static func parse(_ line: Substring) -> Message? {
         let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
         guard fields.count == 7, fields[0] == "MSG", let qos = Int(fields[2]) else { return nil }
         var payload: [UInt8] = []

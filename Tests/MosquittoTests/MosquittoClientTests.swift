@@ -33,6 +33,19 @@ struct MosquittoClientTests {
         #expect(running.disconnections.first.map { $0 == nil } == true, "clean disconnect has no reason")
     }
 
+    @Test("a broker that refuses MQTT 5 gets MQTT 3.1.1")
+    func fallsBackToV311() async throws {
+        let broker = try FakeV311Broker()
+        let running = try RunningClient(MosquittoClient.Configuration(
+            host: "127.0.0.1", port: broker.port, clientID: "fallback",
+            reconnectBackoff: .init(minimum: .milliseconds(50), maximum: .milliseconds(400))))
+        try await running.waitForConnections(1)
+        #expect(running.connections.first?.0 == .v311)
+        #expect(running.client.protocolVersion == .v311)
+        #expect(broker.connectLevels == [5, 4])
+        try await running.shutdown()
+    }
+
     @Test("retained message reaches a later subscriber with the retain flag")
     func retainedMessage() async throws {
         let broker = try MosquittoBroker()

@@ -140,8 +140,10 @@ public final class MosquittoClient: Sendable, Service {
             let (rc, messageID) = handle.publish(
                 topic: topic, payload: payload, qos: qos, retain: retain, properties: properties, version: version)
             guard rc == 0 else {
-                // MOSQ_ERR_NO_CONN: the socket closed before our disconnect callback ran.
-                return .failure(rc == 4 ? .notConnected : .library(rc))
+                // The socket closed before the disconnect callback ran. libmosquitto may still
+                // have queued a QoS 1 message and send it after reconnecting; the caller's retry
+                // can then duplicate it, which at-least-once delivery allows.
+                return .failure(rc == MosquittoHandle.noConnection ? .notConnected : .library(rc))
             }
             guard qos > 0 else { return .success(()) }
             state.pendingPublishes[messageID] = completion
@@ -192,7 +194,7 @@ public final class MosquittoClient: Sendable, Service {
                 update(&state)
                 guard state.connectedVersion != nil else { return .success(()) }
                 let (rc, messageID) = send()
-                guard rc == 0 else { return rc == 4 ? .success(()) : .failure(.library(rc)) }
+                guard rc == 0 else { return rc == MosquittoHandle.noConnection ? .success(()) : .failure(.library(rc)) }
                 state.pendingRequests[messageID] = { continuation.resume(returning: $0) }
                 return nil
             }

@@ -106,7 +106,7 @@ final class MosquittoClientCore: Sendable {
                 state.acceptedSinceAttempt = true
                 return (version, state.subscriptions)
             }
-            if reasonCode == 132 || reasonCode == 1 {
+            if MosquittoHandle.isProtocolVersionRefusal(reasonCode) {
                 state.protocolVersionRefused = true
             }
             return nil

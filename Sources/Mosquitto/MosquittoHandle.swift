@@ -128,6 +128,16 @@ final class MosquittoHandle: @unchecked Sendable {
         return (rc, messageID)
     }
 
+    /// `MOSQ_ERR_NO_CONN`: the socket is closed.
+    static let noConnection = MOSQ_ERR_NO_CONN.rawValue
+
+    /// A CONNACK code meaning "this broker does not speak the requested MQTT version": the MQTT 5
+    /// reason code, or the 3.1.1 return code a v3-only broker sends.
+    static func isProtocolVersionRefusal(_ reasonCode: Int32) -> Bool {
+        reasonCode == Int32(MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION.rawValue)
+            || reasonCode == Int32(CONNACK_REFUSED_PROTOCOL_VERSION.rawValue)
+    }
+
     static func isValidFilter(_ filter: String) -> Bool {
         mosquitto_sub_topic_check(filter) == MOSQ_ERR_SUCCESS.rawValue
     }

@@ -95,7 +95,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["BridgeCore"],
+            dependencies: [],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "CarscopCodecTests", dependencies: ["CarscopCodec", "TestSupport"]),

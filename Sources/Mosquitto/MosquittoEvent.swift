@@ -1,0 +1,13 @@
+/// What a `MosquittoClient` reports on its `events` stream.
+///
+/// `.connected` and `.disconnected` alternate: a `.disconnected` always follows a
+/// `.connected`, so failed connection attempts (broker unreachable, CONNACK refused) do not
+/// appear here; they are logged and retried.
+public enum MosquittoEvent: Sendable {
+    /// The broker accepted the connection (CONNACK success). `sessionPresent` tells whether it
+    /// kept the previous session (subscriptions and queued messages).
+    case connected(protocolVersion: MQTTProtocolVersion, sessionPresent: Bool)
+    /// The connection ended; `reason` is `nil` after the client's own clean DISCONNECT.
+    case disconnected(reason: MosquittoError?)
+    case message(IncomingMessage)
+}

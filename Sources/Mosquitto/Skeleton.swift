@@ -1,1 +1,0 @@
-// Skeleton: replaced as the module is built.

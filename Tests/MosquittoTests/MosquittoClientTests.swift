@@ -1,0 +1,323 @@
+import Foundation
+import Mosquitto
+import Synchronization
+import Testing
+import TestSupport
+
+/// Against a real mosquitto on 127.0.0.1, observed with `mosquitto_sub` / `mosquitto_pub`.
+/// Serialized: the suite shares two cores with the brokers it starts.
+@Suite("MosquittoClient against a real broker", .serialized, .timeLimit(.minutes(1)))
+struct MosquittoClientTests {
+    @Test("QoS 1 publish returns after PUBACK and arrives intact", arguments: [MQTTProtocolVersion.v5, .v311])
+    func publishQoS1(version: MQTTProtocolVersion) async throws {
+        let broker = try MosquittoBroker()
+        let subscriber = try await MosquittoSubscriber(
+            port: broker.port, topics: ["out/#"], version: version == .v5 ? "mqttv5" : "mqttv311")
+        let running = try RunningClient(RunningClient.configuration(broker: broker, version: version))
+        try await running.waitForConnections(1)
+        #expect(running.connections.first?.0 == version)
+        #expect(running.client.isConnected)
+        #expect(running.client.protocolVersion == version)
+
+        let payload: [UInt8] = [0, 1, 0x7F, 0x80, 0xFF] + Array("position".utf8)
+        try await running.client.publish(topic: "out/a", payload: payload, qos: 1, retain: false)
+        let received = try await subscriber.waitForMessages(count: 1)
+        #expect(received.count == 1)
+        #expect(received.first?.topic == "out/a")
+        #expect(received.first?.payload == payload)
+        #expect(received.first?.qos == 1)
+        #expect(received.first?.retain == false)
+        try await running.shutdown()
+        #expect(!running.client.isConnected)
+        #expect(running.disconnections.count == 1)
+        #expect(running.disconnections.first.map { $0 == nil } == true, "clean disconnect has no reason")
+    }
+
+    @Test("a broker that refuses MQTT 5 gets MQTT 3.1.1")
+    func fallsBackToV311() async throws {
+        let broker = try FakeV311Broker()
+        let running = try RunningClient(MosquittoClient.Configuration(
+            host: "127.0.0.1", port: broker.port, clientID: "fallback",
+            reconnectBackoff: .init(minimum: .milliseconds(50), maximum: .milliseconds(400))))
+        try await running.waitForConnections(1)
+        #expect(running.connections.first?.0 == .v311)
+        #expect(running.client.protocolVersion == .v311)
+        #expect(broker.connectLevels == [5, 4])
+        try await running.shutdown()
+    }
+
+    @Test("retained message reaches a later subscriber with the retain flag")
+    func retainedMessage() async throws {
+        let broker = try MosquittoBroker()
+        let running = try RunningClient(RunningClient.configuration(broker: broker))
+        try await running.waitForConnections(1)
+        try await running.client.publish(topic: "state/main", payload: Array("online".utf8), qos: 1, retain: true)
+        let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["state/#"])
+        let received = try await subscriber.waitForMessages(count: 1)
+        #expect(received.map(\.text) == ["online"])
+        #expect(received.first?.retain == true)
+        try await running.shutdown()
+    }
+
+    @Test("MQTT 5 response topic and correlation data round trip both ways")
+    func requestResponseProperties() async throws {
+        let broker = try MosquittoBroker()
+        let running = try RunningClient(RunningClient.configuration(broker: broker))
+        try await running.waitForConnections(1)
+        try await running.client.subscribe("cmd/+", qos: 1)
+
+        try mosquittoPub(port: broker.port, [
+            "-V", "mqttv5", "-q", "1", "-t", "cmd/dev1", "-m", "reboot",
+            "-D", "publish", "response-topic", "reply/here", "-D", "publish", "correlation-data", "abc123",
+        ])
+        try await running.waitUntil("the command") { !running.messages.isEmpty }
+        let command = try #require(running.messages.first)
+        #expect(command.topic == "cmd/dev1")
+        #expect(command.payload == Array("reboot".utf8))
+        #expect(command.qos == 1)
+        #expect(command.retain == false)
+        #expect(command.responseTopic == "reply/here")
+        #expect(command.correlationData == Array("abc123".utf8))
+
+        let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["reply/#"])
+        try await running.client.publish(
+            topic: try #require(command.responseTopic), payload: Array("done".utf8), qos: 1, retain: false,
+            properties: PublishProperties(responseTopic: "back/again", correlationData: command.correlationData))
+        let reply = try #require(try await subscriber.waitForMessages(count: 1).first)
+        #expect(reply.text == "done")
+        #expect(reply.responseTopic == "back/again")
+        #expect(reply.correlationData == Array("abc123".utf8))
+        try await running.shutdown()
+    }
+
+    @Test("under MQTT 3.1.1 properties are dropped and subscriptions still work")
+    func propertiesUnderV311() async throws {
+        let broker = try MosquittoBroker()
+        let running = try RunningClient(RunningClient.configuration(broker: broker, version: .v311))
+        try await running.waitForConnections(1)
+        try await running.client.subscribe("cmd/#", qos: 1)
+        try mosquittoPub(port: broker.port, [
+            "-V", "mqttv5", "-q", "1", "-t", "cmd/x", "-m", "hi", "-D", "publish", "response-topic", "r",
+        ])
+        try await running.waitUntil("the message") { !running.messages.isEmpty }
+        #expect(running.messages.first?.payload == Array("hi".utf8))
+        #expect(running.messages.first?.responseTopic == nil)
+
+        let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["out"])
+        try await running.client.publish(
+            topic: "out", payload: [1], qos: 1, retain: false, properties: PublishProperties(responseTopic: "r"))
+        let received = try await subscriber.waitForMessages(count: 1)
+        #expect(received.first?.payload == [1])
+        #expect(received.first?.responseTopic == nil)
+        try await running.shutdown()
+    }
+
+    @Test("the last will is published when the connection drops without DISCONNECT, not on a clean disconnect")
+    func lastWill() async throws {
+        let broker = try MosquittoBroker()
+        let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["bridge/main/state"])
+        var configuration = RunningClient.configuration(broker: broker)
+        configuration.lastWill = .init(topic: "bridge/main/state", payload: Array("offline".utf8), qos: 1, retain: true)
+        let running = try RunningClient(configuration)
+        try await running.waitForConnections(1)
+        try await running.client.publish(topic: "bridge/main/state", payload: Array("online".utf8), qos: 1, retain: true)
+
+        // The socket dies as on a network failure or crash: the broker must publish the will.
+        #expect(LoopbackNetwork.severConnections(toPort: broker.port) == 1)
+        let afterDrop = try await subscriber.waitForMessages(count: 2)
+        #expect(afterDrop.map(\.text) == ["online", "offline"])
+        #expect(running.disconnections.count == 1)
+        #expect(running.disconnections.first.map { $0 != nil } == true, "a dropped connection has a reason")
+
+        try await running.waitForConnections(2)
+        try await running.client.publish(topic: "bridge/main/state", payload: Array("online".utf8), qos: 1, retain: true)
+        try await running.shutdown()
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(subscriber.messages.map(\.text) == ["online", "offline", "online"], "no will after DISCONNECT")
+    }
+
+    @Test("broker killed and restarted: the client reconnects, re-subscribes and publishes again")
+    func brokerRestart() async throws {
+        let broker = try MosquittoBroker()
+        let running = try RunningClient(RunningClient.configuration(broker: broker))
+        try await running.waitForConnections(1)
+        try await running.client.subscribe("cmd/#", qos: 1)
+
+        broker.kill()
+        try await running.waitUntil("the disconnection") { running.disconnections.count == 1 }
+        #expect(!running.client.isConnected)
+        let whileDown = await failure(of: { () async throws(MosquittoError) in
+            try await running.client.publish(topic: "out", payload: [1], qos: 1, retain: false)
+        })
+        #expect(whileDown?.kind == .notConnected)
+
+        try broker.start()
+        try await running.waitForConnections(2)
+        #expect(running.connections.last?.1 == false, "the killed broker lost the session")
+
+        try mosquittoPub(port: broker.port, ["-q", "1", "-t", "cmd/after-restart", "-m", "x"])
+        try await running.waitUntil("a message on the re-sent subscription") {
+            running.messages.contains { $0.topic == "cmd/after-restart" }
+        }
+        let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["out"])
+        try await running.client.publish(topic: "out", payload: [2], qos: 1, retain: false)
+        #expect(try await subscriber.waitForMessages(count: 1).map(\.payload) == [[2]])
+        try await running.shutdown()
+    }
+
+    @Test("the persistent session survives a broker restart (MQTT 5 session expiry, 3.1.1 clean_session=false)",
+          arguments: [MQTTProtocolVersion.v5, .v311])
+    func persistentSession(version: MQTTProtocolVersion) async throws {
+        let broker = try MosquittoBroker(persistence: true)
+        let running = try RunningClient(RunningClient.configuration(broker: broker, version: version))
+        try await running.waitForConnections(1)
+        #expect(running.connections.first?.1 == false, "a new session")
+        try await running.client.publish(topic: "state", payload: Array("kept".utf8), qos: 1, retain: true)
+
+        try broker.restart()
+        try await running.waitForConnections(2)
+        #expect(running.connections.last?.1 == true, "the broker kept the session")
+        let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["state"])
+        #expect(try await subscriber.waitForMessages(count: 1).map(\.text) == ["kept"])
+        try await running.shutdown()
+    }
+
+    @Test("broker unreachable at start: run() keeps retrying and connects once it starts")
+    func brokerUnreachableAtStart() async throws {
+        let broker = try MosquittoBroker()
+        broker.stop()
+        let running = try RunningClient(RunningClient.configuration(broker: broker))
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(running.connections.isEmpty)
+        let early = await failure(of: { () async throws(MosquittoError) in
+            try await running.client.publish(topic: "out", payload: [1], qos: 0, retain: false)
+        })
+        #expect(early?.kind == .notConnected)
+
+        try broker.start()
+        try await running.waitForConnections(1, timeout: .seconds(5))
+        try await running.client.publish(topic: "out", payload: [1], qos: 1, retain: false)
+        try await running.shutdown()
+    }
+
+    @Test("QoS 1 messages in flight when the connection drops are re-sent and complete")
+    func inFlightSurviveConnectionLoss() async throws {
+        let broker = try MosquittoBroker()
+        let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["burst"])
+        let running = try RunningClient(RunningClient.configuration(broker: broker))
+        try await running.waitForConnections(1)
+
+        let count = 3000
+        let tally = Tally()
+        for index in 0..<count {
+            running.client.publish(topic: "burst", payload: Array("\(index)".utf8), qos: 1, retain: false) {
+                tally.record($0)
+            }
+        }
+        let severed = LoopbackNetwork.severConnections(toPort: broker.port)
+        let acknowledgedBeforeDrop = tally.successes
+        #expect(severed == 1)
+        try await running.waitUntil("all completions", timeout: .seconds(20)) { tally.total == count }
+        #expect(tally.failures == 0)
+        #expect(tally.successes == count)
+        #expect(running.connections.count >= 2, "the drop forced a reconnect")
+        let received = try await subscriber.waitForMessages(count: count, timeout: .seconds(10))
+        #expect(Set(received.map(\.text)).count == count, "every message arrived (duplicates allowed)")
+        print("in flight at the drop: \(count - acknowledgedBeforeDrop) of \(count); delivered \(received.count) (with duplicates)")
+        try await running.shutdown()
+    }
+
+    @Test("5,000 QoS 1 publishes through the completion API all complete and all arrive")
+    func fiveThousandQoS1() async throws {
+        let broker = try MosquittoBroker()
+        let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["load"])
+        let running = try RunningClient(RunningClient.configuration(broker: broker))
+        try await running.waitForConnections(1)
+
+        let count = 5000
+        let tally = Tally()
+        let payload = [UInt8](repeating: 0x61, count: 240)
+        let start = ContinuousClock.now
+        for index in 0..<count {
+            running.client.publish(topic: "load", payload: Array("\(index):".utf8) + payload, qos: 1, retain: false) {
+                tally.record($0)
+            }
+        }
+        try await running.waitUntil("all completions", timeout: .seconds(30)) { tally.total == count }
+        let elapsed = ContinuousClock.now - start
+        #expect(tally.successes == count)
+        let received = try await subscriber.waitForMessages(count: count, timeout: .seconds(20))
+        #expect(received.count == count)
+        #expect(Set(received.map { $0.text.prefix { $0 != ":" } }).count == count)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("QoS 1 completion API: \(count) acknowledged in \(elapsed), \(Int(Double(count) / seconds)) msg/s")
+        try await running.shutdown()
+    }
+
+    @Test("disconnect() drains, ends run() and the event stream; later publishes fail with .shutdown")
+    func gracefulShutdown() async throws {
+        let broker = try MosquittoBroker()
+        let running = try RunningClient(RunningClient.configuration(broker: broker, clientID: "graceful"))
+        try await running.waitForConnections(1)
+        let tally = Tally()
+        for _ in 0..<200 {
+            running.client.publish(topic: "drain", payload: [1], qos: 1, retain: false) { tally.record($0) }
+        }
+        try await running.shutdown()
+        #expect(tally.successes == 200, "in-flight messages were acknowledged before DISCONNECT")
+        let after = await failure(of: { () async throws(MosquittoError) in
+            try await running.client.publish(topic: "out", payload: [1], qos: 1, retain: false)
+        })
+        #expect(after?.kind == .shutdown)
+        #expect(running.disconnections.count == 1)
+        #expect(running.disconnections.first.map { $0 == nil } == true)
+        #expect(broker.log.contains("Client graceful disconnected."), "the broker saw DISCONNECT")
+    }
+
+    @Test("invalid arguments fail without touching the network")
+    func invalidArguments() async throws {
+        #expect(throws: MosquittoError.self) {
+            try MosquittoClient(configuration: .init(host: "127.0.0.1", clientID: ""), logger: .init(label: "t"))
+        }
+        let broker = try MosquittoBroker()
+        let running = try RunningClient(RunningClient.configuration(broker: broker))
+        try await running.waitForConnections(1)
+        let badTopic = await failure(of: { () async throws(MosquittoError) in
+            try await running.client.publish(topic: "a/+", payload: [], qos: 1, retain: false)
+        })
+        #expect(badTopic?.kind == .invalidArgument)
+        let badQoS = await failure(of: { () async throws(MosquittoError) in
+            try await running.client.subscribe("a/#", qos: 3)
+        })
+        #expect(badQoS?.kind == .invalidArgument)
+        try await running.shutdown()
+    }
+}
+
+/// Counts publish completions from the loop thread.
+final class Tally: Sendable {
+    private let counts = Mutex<(successes: Int, failures: Int)>((0, 0))
+
+    func record(_ result: Result<Void, MosquittoError>) {
+        counts.withLock {
+            switch result {
+            case .success: $0.successes += 1
+            case .failure: $0.failures += 1
+            }
+        }
+    }
+
+    var successes: Int { counts.withLock { $0.successes } }
+    var failures: Int { counts.withLock { $0.failures } }
+    var total: Int { counts.withLock { $0.successes + $0.failures } }
+}
+
+/// The error `body` throws, `nil` if it succeeds.
+func failure(of body: () async throws(MosquittoError) -> Void) async -> MosquittoError? {
+    do {
+        try await body()
+        return nil
+    } catch {
+        return error
+    }
+}

@@ -30,7 +30,7 @@ public final class Bridge: Sendable {
     private let startedAt: Int64
     private let state = Mutex(RunState())
     private let started = Latch()
-    private let listening = ReadyFlag()
+    private let listening = AtomicFlag()
 
     private struct RunState: Sendable {
         var boundEndpoints: [TrackerListeners.Endpoint] = []
@@ -87,14 +87,19 @@ public final class Bridge: Sendable {
             sink: pipeline, metrics: metrics, logger: logger
         )
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let allowlist = try Allowlist.load(path: options.allowlist)
+        let isAllowed: @Sendable (String) -> Bool
+        if let allowlist = try Allowlist.load(path: options.allowlist) {
+            isAllowed = { allowlist.contains($0) }
+        } else {
+            isAllowed = { _ in true }
+        }
         let context = ConnectionPipeline.Context(
             normalizer: Normalizer(topics: topics),
             devices: options.deviceSettings,
             limits: DeviceSession.Limits(heldFramesMax: options.heldFramesMax, heldFramesMaxAge: Int64(options.heldFramesAge) * 1000),
             maxFrameBytes: options.maxFrameBytes,
             publishRaw: options.publishRaw,
-            isAllowed: allowlist.map { list in { list.contains($0) } } ?? { _ in true }
+            isAllowed: isAllowed
         )
         var endpoints: [TrackerListeners.Endpoint] = []
         for address in options.listen {
@@ -179,8 +184,8 @@ public final class Bridge: Sendable {
             "instance": "\(options.instance)", "listeners": "\(bound.map(\.description))",
             "metrics": "\(options.metricsListen.hostAndPort)",
         ])
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await self.pipeline.run() }
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try? await self.pipeline.run() }
             tasks.addTask { await self.consumeEvents() }
             await withGracefulShutdownHandler {
                 await self.waitForShutdownRequest()
@@ -277,16 +282,5 @@ private struct BridgeCoreService: Service {
 
     func run() async throws {
         try await bridge.runCore()
-    }
-}
-
-/// Whether the device listeners are up, for `/readyz`.
-private final class ReadyFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-
-    var value: Bool { flag.load(ordering: .relaxed) }
-
-    func set(_ value: Bool) {
-        flag.store(value, ordering: .relaxed)
     }
 }

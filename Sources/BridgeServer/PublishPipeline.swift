@@ -28,7 +28,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     private let window: InflightWindow
     private let connection: ConnectionGate
     private let ingress = Mutex(Ingress())
-    private let failedSinceRequeue = Atomic<Bool>(false)
+    private let failedSinceRequeue = AtomicFlag()
     private let appenderFinished = Latch()
 
     public init(spool: Spool, client: MosquittoClient, metrics: BridgeMetrics, logger: Logger, window: Int = 1000) {
@@ -144,10 +144,10 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
 
     private func publishLoop() async {
         while await connection.waitUntilOpen() {
-            if failedSinceRequeue.load(ordering: .acquiring) {
+            if failedSinceRequeue.value {
                 // Let libmosquitto finish what it resends itself, then hand the failed out again.
                 await window.waitUntilEmpty()
-                failedSinceRequeue.store(false, ordering: .releasing)
+                failedSinceRequeue.set(false)
                 spool.requeueUnacknowledged()
             }
             let free = await window.acquireUpTo(256)
@@ -181,7 +181,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
                 let latency = max(0, WallClock.milliseconds() - record.acceptedAt)
                 metrics.publishSeconds.recordNanoseconds(latency * 1_000_000)
             case .failure(let error) where error.kind == .notConnected || error.kind == .shutdown:
-                failed.store(true, ordering: .releasing)
+                failed.set(true)
             case .failure(let error):
                 // The broker refused it (ACL, quota): retrying would loop forever.
                 logger.error("broker refused a publish; dropped", metadata: [

@@ -1,6 +1,9 @@
 /// Splits a byte stream into carscop frames (`*` + 12 digits + word + body + `^`), whatever
 /// the chunking: one byte per read or many frames per read give the same result.
 ///
+/// Garbage (bytes outside a frame) is reported per run: a run ends at the next `*`, at a line
+/// feed, at `maxFrameBytes`, or at the end of the stream.
+///
 /// Every input byte is accounted for: it leaves in a frame, in a rejection (the dead letter
 /// of the caller), or in one of the counters `skippedBytes` (CR, LF, space, TAB, NUL between
 /// frames) and `discardedBytes` (the rest of an oversize frame after its first
@@ -73,7 +76,9 @@ public struct FrameSplitter: Sendable {
                     return closeUnit(.garbage, detail: "bytes outside a frame")
                 }
                 cursor += 1
-                if cursor - start >= maxFrameBytes {
+                // A line feed ends a run too, so a line of garbage is reported when it is
+                // complete rather than when the next frame or the close arrives.
+                if byte == 0x0A || cursor - start >= maxFrameBytes {
                     return closeUnit(.garbage, detail: "bytes outside a frame")
                 }
             case .frame, .h02:

@@ -26,7 +26,7 @@ final class BridgeFixture: @unchecked Sendable {
         options.instance = "test"
         options.shutdownTimeout = 2
         configure(&options)
-        let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["\(options.topicBase)/#"])
+        let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["\(options.topicBase)/#"], retainAsPublished: true)
         let fixture = try await BridgeFixture(broker: broker, spool: spool, subscriber: subscriber, options: options)
         return fixture
     }
@@ -82,7 +82,8 @@ final class BridgeFixture: @unchecked Sendable {
             if condition(messages) { return messages }
             try await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("timed out waiting for \(description); saw:\n" + subscriber.messages.map { "\($0.topic) \($0.text.prefix(120))" }.joined(separator: "\n"))
+        let seen = subscriber.messages.map { "\($0.topic) \(String($0.text.prefix(120)))" }.joined(separator: "\n")
+        Issue.record("timed out waiting for \(description); saw:\n\(seen)")
         throw CancellationError()
     }
 

@@ -104,7 +104,7 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(500))
         try fixture.broker.start()
-        let subscriber = try await MosquittoSubscriber(port: fixture.broker.port, topics: ["cctr/#"])
+        let subscriber = try await MosquittoSubscriber(port: fixture.broker.port, topics: ["cctr/#"], retainAsPublished: true)
         defer { subscriber.stop() }
         let deadline = ContinuousClock.now.advanced(by: .seconds(20))
         var odometers: [Int] = []

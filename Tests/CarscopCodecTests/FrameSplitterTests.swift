@@ -29,6 +29,15 @@ import Testing
         ])
     }
 
+    @Test func lineFeedEndsAGarbageRun() {
+        var splitter = FrameSplitter()
+        splitter.append(Array("one\r\ntwo\nthr".utf8))
+        var events: [SplitterEvent] = []
+        while let event = splitter.next() { events.append(event) }
+        #expect(reasons(events) == ["garbage:one\r\n", "garbage:two\n"])
+        #expect(reasons(splitter.finish()) == ["garbage:thr"])
+    }
+
     @Test func newHeaderInsideAFrameTruncatesTheOpenOne() {
         let input = Array("*170821223045UB05ORANGE".utf8) + heartbeat
         #expect(reasons(SplitterHarness.events(input, chunks: [input.count])) == [

@@ -43,13 +43,15 @@ public final class MosquittoSubscriber: Sendable {
     private let recorder = Recorder()
 
     /// Starts `mosquitto_sub` for `topics` and returns once the broker acknowledged the
-    /// subscription. `version` is `mqttv5` or `mqttv311`.
-    public init(port: Int, topics: [String], qos: Int = 1, version: String = "mqttv5") async throws {
+    /// subscription. `version` is `mqttv5` or `mqttv311`. With `retainAsPublished` (MQTT 5),
+    /// live messages keep the retain flag they were published with, so tests can check it.
+    public init(port: Int, topics: [String], qos: Int = 1, version: String = "mqttv5", retainAsPublished: Bool = false) async throws {
         let process = Process()
         // stdbuf: mosquitto_sub does not flush its debug lines, so SUBACK would sit in a buffer.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
         process.arguments = ["-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", "\(port)", "-q", "\(qos)", "-V", version, "-d",
                              "-F", "MSG\\t%r\\t%q\\t%t\\t%x\\t%R\\t%D"]
+            + (retainAsPublished ? ["--retain-as-published"] : [])
             + topics.flatMap { ["-t", $0] }
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -58,7 +58,7 @@ public struct CommandParams: Sendable, Equatable {
             return .failure(Invalid("missing parameter \(missing.name) for \(type.rawValue)"))
         }
         var p = CommandParams()
-        do {
+        do throws(Invalid) {
             for (name, value) in object {
                 switch name {
                 case "data": p.data = try customData(value)

@@ -217,8 +217,9 @@ public struct CommandQueue: Sendable {
             entries[id] = nil
         }
         if !due.isEmpty {
-            pending.removeAll { entries[$0] == nil }
-            inFlight.removeAll { entries[$0] == nil }
+            let live = entries
+            pending.removeAll { live[$0] == nil }
+            inFlight.removeAll { live[$0] == nil }
         }
         return actions
     }

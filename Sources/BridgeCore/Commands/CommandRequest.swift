@@ -63,9 +63,9 @@ public struct CommandRequest: Sendable, Equatable {
         switch object["id"] {
         case nil:
             id = assignID()
-        case .string(let given) where isValidID(given):
+        case .string(let given)? where isValidID(given):
             id = given
-        case .string:
+        case .string?:
             return .rejected(CommandRejection(id: nil, type: typeName, reason: "bad id: an id is 1-64 printable ASCII characters"))
         case let other?:
             return .rejected(CommandRejection(id: nil, type: typeName, reason: "bad id: id must be a string, not \(other.typeName)"))
@@ -111,7 +111,7 @@ public struct CommandRequest: Sendable, Equatable {
         for optional in [Placeholder.user, .apnPassword] where values[optional] != nil && !used.contains(optional) {
             return reject("the enabled \(typeName) template '\(template.name)' has no place for \(optional.parameterName)")
         }
-        do {
+        do throws(TemplateText.RenderError) {
             let text = try template.text.render(values)
             let reply = try template.reply?.render(values)
             let plan = CommandPlan(

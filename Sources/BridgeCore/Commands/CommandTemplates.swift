@@ -164,7 +164,7 @@ public struct CommandTemplates: Sendable, Equatable {
             throw LoadError(line: textLine, message: "\(label): template must be 1-512 characters")
         }
         let text: TemplateText
-        do {
+        do throws(TemplateSyntaxError) {
             text = try TemplateText(parsing: source)
         } catch {
             throw LoadError(line: textLine, message: "\(label): \(error.message)")
@@ -205,7 +205,7 @@ public struct CommandTemplates: Sendable, Equatable {
             throw LoadError(line: line, message: "\(label): reply needs word, body_prefix or body_contains")
         }
         let pattern: ReplyPattern
-        do {
+        do throws(TemplateSyntaxError) {
             pattern = try ReplyPattern(word: word, bodyPrefix: prefix, bodyContains: contains)
         } catch {
             throw LoadError(line: line, message: "\(label) reply: \(error.message)")

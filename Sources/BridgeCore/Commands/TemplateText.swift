@@ -73,12 +73,12 @@ struct TemplateText: Sendable, Equatable {
                     current = []
                 } else if name.hasPrefix("/") {
                     name.removeFirst()
-                    guard let (open, outer) = stack.popLast(), open.rawValue == name else {
+                    guard let section = stack.popLast(), section.0.rawValue == name else {
                         throw TemplateSyntaxError("{/\(name)} closes no open section")
                     }
                     let inner = current
-                    current = outer
-                    current.append(.section(open, inner))
+                    current = section.1
+                    current.append(.section(section.0, inner))
                 } else {
                     guard let p = Placeholder(rawValue: name) else {
                         throw TemplateSyntaxError("unknown placeholder {\(name)}")
@@ -93,7 +93,7 @@ struct TemplateText: Sendable, Equatable {
                 literal.unicodeScalars.append(c)
             }
         }
-        if let (open, _) = stack.last { throw TemplateSyntaxError("section {#\(open.rawValue)} is never closed") }
+        if let open = stack.last?.0 { throw TemplateSyntaxError("section {#\(open.rawValue)} is never closed") }
         flush()
         segments = current
     }

@@ -109,6 +109,19 @@ import Testing
         #expect(q.isEmpty)
     }
 
+    @Test func anExpiredCommandIsNeverWrittenEvenWithoutATick() throws {
+        var q = queue()
+        _ = q.submit(try F.request(#"{"id":"c-1","type":"positionSingle","ttl_s":60}"#), now: Self.t0, deviceReachable: false)
+        let late = q.deviceUplink(now: Self.t0 + 60_000)
+        #expect(statuses(late) == ["c-1:expired!"])
+        #expect(sends(late).isEmpty)
+        // The same id submitted again runs once, not twice.
+        let again = q.submit(try F.request(#"{"id":"c-1","type":"positionSingle","ttl_s":60}"#), now: Self.t0 + 60_001, deviceReachable: true)
+        #expect(sends(again).map(\.0) == ["c-1"])
+        #expect(q.queuedCount == 0)
+        #expect(q.deviceUplink(now: Self.t0 + 60_002).isEmpty)
+    }
+
     @Test func inFlightCommandsExpireWithoutAReply() throws {
         var q = queue()
         _ = q.submit(try F.request(#"{"id":"c-1","type":"positionSingle","ttl_s":60}"#), now: Self.t0, deviceReachable: true)
@@ -161,6 +174,7 @@ import Testing
         // A command whose template allows one in flight waits until the device is free.
         let single = q.submit(try F.request(#"{"id":"p-1","type":"positionSingle"}"#), now: Self.t0 + 3, deviceReachable: true)
         #expect(statuses(single) == ["p-1:queued"])
+        #expect(statuses(q.writeResult(commandID: "s-1", .written, now: Self.t0 + 4)) == ["s-1:sent"])
         let ack = q.deviceFrame(word: "BV01", body: "", raw: "*a^", now: Self.t0 + 4)
         #expect(statuses(ack) == ["s-1:acked!"])
         #expect(sends(ack).map(\.0) == ["s-3"])

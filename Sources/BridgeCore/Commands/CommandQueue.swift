@@ -94,11 +94,12 @@ public struct CommandQueue: Sendable {
 
     /// A new command for this device.
     public mutating func submit(_ request: CommandRequest, now: Int64, deviceReachable: Bool) -> [Action] {
-        if let known = entries[request.id], known.expiresAt > now {
-            return [.publishResult(known.latest)]
+        var actions = tick(now: now)
+        if let known = entries[request.id] {
+            return actions + [.publishResult(known.latest)]
         }
         guard pending.count < maxQueued else {
-            return [.publishResult(result(request, .rejected, final: true, at: now,
+            return actions + [.publishResult(result(request, .rejected, final: true, at: now,
                 reason: "queue full: \(maxQueued) commands already wait for this device"))]
         }
         let queued = result(request, .queued, final: false, at: now)
@@ -107,7 +108,6 @@ public struct CommandQueue: Sendable {
             request: request, state: .queued, latest: queued, expiresAt: now + Int64(request.ttlSeconds) * 1000,
             sequence: submitted)
         pending.append(request.id)
-        var actions: [Action] = []
         if deviceReachable { dispatch(now: now, into: &actions) }
         if case .queued = entries[request.id]?.state {
             actions.append(.publishResult(queued))
@@ -117,7 +117,7 @@ public struct CommandQueue: Sendable {
 
     /// The device sent something: it is reachable, queued commands may go out.
     public mutating func deviceUplink(now: Int64) -> [Action] {
-        var actions: [Action] = []
+        var actions = tick(now: now)
         dispatch(now: now, into: &actions)
         return actions
     }
@@ -195,7 +195,8 @@ public struct CommandQueue: Sendable {
     }
 
     /// Expires commands whose `ttl_s` passed (queued or in flight) and forgets finished ids
-    /// whose `ttl_s` passed.
+    /// whose `ttl_s` passed. `submit` and `deviceUplink` do this first too, so a command past
+    /// its ttl is never written and its id never blocks a new execution.
     public mutating func tick(now: Int64) -> [Action] {
         var actions: [Action] = []
         let due = entries.filter { $0.value.expiresAt <= now }.sorted { $0.value.sequence < $1.value.sequence }

@@ -79,7 +79,8 @@ import Testing
         (#"{"id":"c-1","type":"positionSingle","params":{"interval_s":30}}"#, "c-1", "unknown parameter interval_s"),
         (#"{"id":"c-1","type":"positionPeriodic","params":{"interval_s":9}}"#, "c-1", "interval_s 9 is out of range 10-86400"),
         (#"{"id":"c-1","type":"positionPeriodic","params":{"interval_s":86401}}"#, "c-1", "out of range"),
-        (#"{"id":"c-1","type":"positionPeriodic","params":{"interval_s":30.5}}"#, "c-1", "interval_s must be an integer"),
+        (#"{"id":"c-1","type":"positionPeriodic","params":{"interval_s":30.5}}"#, "c-1", "interval_s must be an integer, not a fraction"),
+        (#"{"id":"c-1","type":"positionPeriodic","params":{"interval_s":1e30}}"#, "c-1", "interval_s is out of range 10-86400"),
         (#"{"id":"c-1","type":"positionPeriodic","params":{"interval_s":true}}"#, "c-1", "interval_s must be an integer"),
         (#"{"id":"c-1","type":"positionPeriodic","params":{"interval_s":70000}}"#, "c-1", "does not fit {interval_hex}"),
         (#"{"id":"c-1","type":"setTimezone","params":{"offset":"+8"}}"#, "c-1", "offset must be ±HH:MM"),
@@ -108,6 +109,25 @@ import Testing
         let rejection = try #require(F.rejection(json))
         #expect(rejection.id == id)
         #expect(rejection.reason.contains(reason), "\(rejection.reason)")
+    }
+
+    @Test(arguments: [
+        (#"{"id":"c-1","type":"custom""#, "unexpected end of input at byte 27"),
+        ("{nope", "expected a string key at byte 1"),
+        (#"{"a" 1}"#, "expected ':' at byte 5"),
+        (#"{"a":1,}"#, "expected a string key at byte 7"),
+        (#"{"a":tru}"#, "unexpected '}' at byte 8"),
+        (#"{"a":"x\q"}"#, "bad escape at byte 8"),
+        (#"{"a":01}"#, "expected '}' at byte 6"),
+        (#"{"a":1} x"#, "unexpected content after the value at byte 8"),
+        ("", "unexpected end of input at byte 0"),
+        (String(repeating: "[", count: 100) + String(repeating: "]", count: 100), "nesting deeper than 64 levels at byte 64"),
+    ])
+    func malformedJSONSaysWhereItBreaks(_ json: String, _ reason: String) throws {
+        let rejection = try #require(F.rejection(json))
+        #expect(rejection.id == nil)
+        #expect(rejection.type == nil)
+        #expect(rejection.reason == "malformed JSON: \(reason)")
     }
 
     @Test func customDataOfExactly512CharactersIsAccepted() throws {

@@ -118,7 +118,16 @@ public struct CommandParams: Sendable, Equatable {
     }
 
     private static func integer(_ value: JSONInput, _ name: String, _ range: ClosedRange<Int>) throws(Invalid) -> Int {
-        guard case .integer(let i) = value else { throw Invalid("\(name) must be an integer, not \(value.typeName)") }
+        let i: Int64
+        switch value {
+        case .integer(let v): i = v
+        case .number(let d) where d.rounded() == d:
+            throw Invalid("\(name) is out of range \(range.lowerBound)-\(range.upperBound)")
+        case .number:
+            throw Invalid("\(name) must be an integer, not a fraction")
+        default:
+            throw Invalid("\(name) must be an integer, not \(value.typeName)")
+        }
         guard i >= Int64(range.lowerBound), i <= Int64(range.upperBound) else {
             throw Invalid("\(name) \(i) is out of range \(range.lowerBound)-\(range.upperBound)")
         }

@@ -6,7 +6,7 @@ import Foundation
 
 /// A JSON value read from MQTT input (commands, forwarded commands, retained statuses),
 /// keeping integers apart from fractions and booleans so range checks are exact.
-/// Foundation's decoder does the parsing; this is not on a hot path.
+/// `JSONSyntax` checks the text, Foundation's decoder builds the values; not a hot path.
 enum JSONInput: Decodable, Sendable, Equatable {
     case null
     case bool(Bool)
@@ -37,13 +37,16 @@ enum JSONInput: Decodable, Sendable, Equatable {
 
     /// Parses `bytes`; the error is a sentence for a `rejected` reason.
     static func parse(_ bytes: [UInt8]) -> Result<JSONInput, JSONInputError> {
+        // Strict RFC 8259 syntax first: Foundation's decoder tolerates trailing commas and
+        // cannot say where the text breaks.
+        if let problem = JSONSyntax.firstError(in: bytes) {
+            return .failure(JSONInputError(message: problem))
+        }
         do {
             return .success(try JSONDecoder().decode(JSONInput.self, from: Data(bytes)))
-        } catch let DecodingError.dataCorrupted(context) {
-            let detail = context.underlyingError.map { "\($0)" } ?? context.debugDescription
-            return .failure(JSONInputError(message: detail))
         } catch {
-            return .failure(JSONInputError(message: "\(error)"))
+            // Well-formed text the decoder still refuses: numbers or \u escapes out of range.
+            return .failure(JSONInputError(message: "a number or \\u escape that cannot be represented"))
         }
     }
 

@@ -112,10 +112,10 @@ enum CommandFixtures {
         ("version: 1\ncommands:\n  custom:\n    - template: \"{#data}{/data}\"\n", 4, "not an optional parameter"),
         ("version: 1\ncommands:\n  custom:\n    - template: \"caf\u{E9}\"\n", 4, "not printable ASCII"),
         ("version: 2\ncommands: {}\n", 1, "version must be 1"),
-        ("version: 1\ncommands:\n  custom: [\n", 4, "not valid YAML"),
+        ("version: 1\ncommands:\n  custom: [\n", 4, "syntax error: "),
         ("version: 1\ncommands:\n  custom: []\n  custom: []\n", 3, "duplicate key custom"),
         ("version: 1\nacks:\n  login: {template: \"AP05{password}\"}\ncommands: {}\n", 3, "placeholder {password} has no value for an acknowledgement"),
-        ("{\n  \"version\": 1,\n  \"commands\": {\n    \"custom\": [{\"template\": \"{data}\" \"enabled\": true}]\n  }\n}\n", 4, "not valid YAML"),
+        ("{\n  \"version\": 1,\n  \"commands\": {\n    \"custom\": [{\"template\": \"{data}\" \"enabled\": true}]\n  }\n}\n", 4, "syntax error: "),
     ])
     func badFilesNameTheLineAndTheProblem(_ yaml: String, _ line: Int, _ message: String) {
         do throws(CommandTemplates.LoadError) {

@@ -238,13 +238,13 @@ public struct CommandTemplates: Sendable, Equatable {
     private static func loadError(_ error: YamlError) -> LoadError {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return LoadError(line: mark.line, message: "not valid YAML: \(problem)")
+            return LoadError(line: mark.line, message: "syntax error: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return LoadError(line: context.mark.line, message: "duplicate key \(duplicates.joined(separator: ", "))")
         case .reader(let problem, _, _, _):
             return LoadError(line: nil, message: "not readable as UTF-8 text: \(problem)")
         default:
-            return LoadError(line: nil, message: "not valid YAML: \(error)")
+            return LoadError(line: nil, message: "syntax error: \(error)")
         }
     }
 }

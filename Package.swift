@@ -39,6 +39,7 @@ let package = Package(
                 "CarscopCodec",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .systemLibrary(

@@ -28,6 +28,11 @@ final class BridgeFixture: @unchecked Sendable {
         configure(&options)
         let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["\(options.topicBase)/#"], retainAsPublished: true)
         let fixture = try await BridgeFixture(broker: broker, spool: spool, subscriber: subscriber, options: options)
+        // Devices connect after the bridge announced itself, so the reconnect republish of
+        // device state does not interleave with a test's own expectations.
+        try await fixture.waitFor("bridge online") {
+            $0.contains { $0.topic == "\(options.topicBase)/bridge/\(options.instance)/state" && $0.text == "online" }
+        }
         return fixture
     }
 

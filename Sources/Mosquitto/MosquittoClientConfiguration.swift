@@ -122,3 +122,24 @@ extension MosquittoClient {
         }
     }
 }
+
+/// Printing or dumping a configuration never shows the password.
+extension MosquittoClient.Configuration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        let url = MQTTURL(usesTLS: tls != nil, username: username, host: host, port: port)
+        return "\(url) client_id=\(clientID) protocol=\(protocolVersion) clean_start=\(cleanStart) "
+            + "session_expiry=\(sessionExpiry)s password=\(password == nil ? "none" : "<redacted>")"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "host": host, "port": port, "clientID": clientID, "username": username as Any,
+            "password": password == nil ? "none" : "<redacted>", "tls": tls as Any,
+            "protocolVersion": protocolVersion, "cleanStart": cleanStart, "sessionExpiry": sessionExpiry,
+            "keepAlive": keepAlive, "lastWill": lastWill as Any, "maxInflight": maxInflight,
+            "reconnectBackoff": reconnectBackoff, "shutdownDrainTimeout": shutdownDrainTimeout,
+        ])
+    }
+}

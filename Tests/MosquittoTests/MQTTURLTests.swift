@@ -41,3 +41,18 @@ struct MQTTURLTests {
         #expect(url.description == "mqtts://u@[::1]:8883")
     }
 }
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test func neverPrintsThePassword() throws {
+        let configuration = MosquittoClient.Configuration(
+            url: try MQTTURL("mqtts://bridge@broker:8883"), clientID: "cctr-bridge-main", password: "hunter2")
+        #expect(configuration.tls != nil)
+        var dumped = ""
+        dump(configuration, to: &dumped)
+        for text in [String(describing: configuration), String(reflecting: configuration), dumped] {
+            #expect(!text.contains("hunter2"))
+            #expect(text.contains("bridge"))
+        }
+    }
+}

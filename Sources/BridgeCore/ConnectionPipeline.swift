@@ -10,8 +10,9 @@ public struct ConnectionPipeline: Sendable {
         case publish(OutboundMessage)
         case loggedIn(deviceID: String, previous: String?)
         case ended(deviceID: String)
-        /// A frame decoded (heartbeats included), for `cctr_frames_total{type}`.
-        case decoded(word: String, deviceID: String?)
+        /// A frame decoded (heartbeats included), for `cctr_frames_total{type}` and for
+        /// commands waiting for a reply; `deviceID` is nil before the login.
+        case decoded(CarscopFrame, deviceID: String?)
     }
 
     /// Settings shared by all connections of a process.
@@ -95,7 +96,7 @@ public struct ConnectionPipeline: Sendable {
         case .frame(let bytes):
             do {
                 let frame = try CarscopDecoder.decode(bytes)
-                out.append(.decoded(word: frame.word, deviceID: session.deviceID))
+                out.append(.decoded(frame, deviceID: session.deviceID))
                 session.receive(frame, at: receivedAt, into: &actions)
             } catch {
                 session.reject(error, at: receivedAt, into: &actions)

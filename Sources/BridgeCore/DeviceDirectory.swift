@@ -76,12 +76,15 @@ public struct DeviceDirectory: Sendable {
         online[deviceID] = entry
     }
 
-    /// A session ended; publishes `offline` only if it was the device's newest session.
-    public mutating func ended(_ deviceID: String, session: SessionID, now: Int64, into actions: inout [Action]) {
-        guard let entry = online[deviceID], entry.session == session else { return }
+    /// A session ended; publishes `offline` only if it was the device's newest session, and
+    /// returns whether it was.
+    @discardableResult
+    public mutating func ended(_ deviceID: String, session: SessionID, now: Int64, into actions: inout [Action]) -> Bool {
+        guard let entry = online[deviceID], entry.session == session else { return false }
         online[deviceID] = nil
         actions.append(.publish(availability(deviceID, online: false)))
         actions.append(.publish(status(deviceID, entry, disconnectedAt: now)))
+        return true
     }
 
     /// A retained `status` read at start-up (or later): remembers its epoch, and when it says

@@ -86,6 +86,9 @@ public final class Bridge: Sendable {
             topics: topics, statusIntervalMilliseconds: Int64(options.statusInterval) * 1000,
             sink: pipeline, metrics: metrics, logger: logger
         )
+        for observer in try BridgeFeatures.observers(options: options, topics: topics, logger: logger) {
+            hub.addObserver(observer)
+        }
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let isAllowed: @Sendable (String) -> Bool
         if let allowlist = try Allowlist.load(path: options.allowlist) {
@@ -187,6 +190,7 @@ public final class Bridge: Sendable {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try? await self.pipeline.run() }
             tasks.addTask { await self.consumeEvents() }
+            tasks.addTask { await self.tickLoop() }
             await withGracefulShutdownHandler {
                 await self.waitForShutdownRequest()
             } onGracefulShutdown: {
@@ -231,6 +235,17 @@ public final class Bridge: Sendable {
 
     private func subscribeStatuses() async throws {
         try await client.subscribe("\(topics.base)/+/status", qos: 1)
+        for filter in hub.subscriptions {
+            try await client.subscribe(filter, qos: 1)
+        }
+    }
+
+    /// Drives the observers' deadlines (command expiry) about once a second.
+    private func tickLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            hub.notify(.tick(now: WallClock.milliseconds()))
+        }
     }
 
     private func consumeEvents() async {
@@ -241,6 +256,7 @@ public final class Bridge: Sendable {
                 pipeline.connectionChanged(connected: true)
                 publishBridgeState(version: version)
                 hub.republish()
+                hub.notify(.brokerConnected(now: WallClock.milliseconds()))
             case .disconnected(let reason):
                 logger.warning("broker disconnected", metadata: ["reason": "\(reason.map { "\($0)" } ?? "clean")"])
                 pipeline.connectionChanged(connected: false)
@@ -273,6 +289,7 @@ public final class Bridge: Sendable {
         if message.retain, levels.last == "status", let status = RetainedStatus(payload: message.payload) {
             hub.reconcile(status, now: WallClock.milliseconds())
         }
+        hub.notify(.brokerMessage(message, now: WallClock.milliseconds()))
     }
 }
 

@@ -36,6 +36,7 @@ public final class DeviceHub: Sendable {
 
     public let sink: any MessageSink
     public let metrics: BridgeMetrics
+    private let observers = Mutex<[any DeviceTrafficObserver]>([])
     private let logger: Logger
     private let state: Mutex<State>
     private let nextSession = Atomic<UInt64>(1)
@@ -51,6 +52,25 @@ public final class DeviceHub: Sendable {
             directory: DeviceDirectory(topics: topics, statusInterval: statusIntervalMilliseconds),
             deadLetterWindow: RateWindow(perSecond: deadLettersPerIPPerSecond)
         ))
+    }
+
+    /// Adds an observer; call before traffic starts.
+    public func addObserver(_ observer: any DeviceTrafficObserver) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    public var subscriptions: [String] {
+        observers.withLock { $0.flatMap(\.subscriptions) }
+    }
+
+    /// Tells every observer; publishes what they return.
+    public func notify(_ event: DeviceTrafficEvent) {
+        let current = observers.withLock { $0 }
+        for observer in current {
+            for message in observer.observe(event, hub: self) {
+                sink.submit(message)
+            }
+        }
     }
 
     public func register(_ handle: SessionHandle) -> DeviceDirectory.SessionID {
@@ -99,10 +119,13 @@ public final class DeviceHub: Sendable {
                     }
                 }
                 sink.submit(message)
-            case .decoded(let word, let deviceID):
-                metrics.frameDecoded(word: word)
+                if message.deviceID != nil { notify(.published(message)) }
+            case .decoded(let frame, let deviceID):
+                metrics.frameDecoded(word: frame.word)
                 if let deviceID {
                     state.withLock { $0.directory.seen(deviceID, session: session, now: now, into: &actions) }
+                    perform(&actions)
+                    notify(.frame(frame, deviceID: deviceID, now: now))
                 }
             case .loggedIn(let deviceID, _):
                 logger.info("device online", metadata: ["device.id": "\(deviceID)", "peer": "\(source.peer)"])
@@ -111,10 +134,13 @@ public final class DeviceHub: Sendable {
                         deviceID, session: session, transport: source.transport, peer: source.peer, now: now, into: &actions
                     )
                 }
+                perform(&actions)
+                notify(.online(deviceID: deviceID, transport: source.transport, now: now))
             case .ended(let deviceID):
-                state.withLock { $0.directory.ended(deviceID, session: session, now: now, into: &actions) }
+                let wasNewest = state.withLock { $0.directory.ended(deviceID, session: session, now: now, into: &actions) }
+                perform(&actions)
+                if wasNewest { notify(.offline(deviceID: deviceID, now: now)) }
             }
-            perform(&actions)
         }
     }
 

@@ -1,0 +1,31 @@
+import BridgeCore
+import CarscopCodec
+import Mosquitto
+
+/// Behaviour layered on device traffic (downlink commands, Home Assistant discovery,
+/// OwnTracks) without the hub knowing each feature. The hub calls every observer, in order,
+/// on the thread of the connection the event came from; what an observer returns is
+/// published right after the event's own messages.
+public protocol DeviceTrafficObserver: Sendable {
+    /// MQTT topic filters the observer needs (subscribed at start, kept across reconnects).
+    var subscriptions: [String] { get }
+
+    func observe(_ event: DeviceTrafficEvent, hub: DeviceHub) -> [OutboundMessage]
+}
+
+public enum DeviceTrafficEvent: Sendable {
+    /// A device logged in (a new newest session).
+    case online(deviceID: String, transport: Transport, now: Int64)
+    /// The device's newest session ended.
+    case offline(deviceID: String, now: Int64)
+    /// A frame from a logged-in device.
+    case frame(CarscopFrame, deviceID: String, now: Int64)
+    /// A device message was handed to the publisher (positions, alarms, events...).
+    case published(OutboundMessage)
+    /// The broker connection is (again) up.
+    case brokerConnected(now: Int64)
+    /// A message arrived on one of the observers' subscriptions.
+    case brokerMessage(IncomingMessage, now: Int64)
+    /// Periodic, about once a second: for deadlines (command expiry).
+    case tick(now: Int64)
+}

@@ -96,8 +96,10 @@ public struct ConnectionPipeline: Sendable {
         case .frame(let bytes):
             do {
                 let frame = try CarscopDecoder.decode(bytes)
-                out.append(.decoded(frame, deviceID: session.deviceID))
                 session.receive(frame, at: receivedAt, into: &actions)
+                perform(into: &out)
+                // After the session's actions: a login's own frame already names its device.
+                out.append(.decoded(frame, deviceID: session.deviceID))
             } catch {
                 session.reject(error, at: receivedAt, into: &actions)
             }

@@ -9,6 +9,8 @@ public struct OutboundMessage: Sendable, Equatable {
     public var retain: Bool
     public var kind: Kind
     public var deviceID: String?
+    /// MQTT 5 correlation data, for command results sent to a controller's response topic.
+    public var correlationData: [UInt8]?
 
     public enum Kind: Sendable, Equatable {
         case position, history, alarm, event

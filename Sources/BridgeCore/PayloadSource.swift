@@ -26,6 +26,10 @@ public struct PayloadSource: Sendable, Equatable {
     }
 }
 
+/// Where input came from: a device socket, or (for dead letters of command messages) MQTT.
 public enum Transport: String, Sendable, CaseIterable {
-    case tcp, udp
+    case tcp, udp, mqtt
+
+    /// The device-facing transports.
+    public static let devices: [Transport] = [.tcp, .udp]
 }

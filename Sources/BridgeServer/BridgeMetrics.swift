@@ -43,7 +43,7 @@ public final class BridgeMetrics: Sendable {
             .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
             .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
         ]
-        connections = Dictionary(uniqueKeysWithValues: Transport.allCases.map {
+        connections = Dictionary(uniqueKeysWithValues: Transport.devices.map {
             ($0, CoreMetrics.Gauge(label: "cctr_connections", dimensions: [("transport", $0.rawValue)], factory: factory))
         })
         frames = Dictionary(uniqueKeysWithValues: Self.knownWords.map {

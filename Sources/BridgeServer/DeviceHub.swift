@@ -16,10 +16,14 @@ public final class DeviceHub: Sendable {
         public var peer: String
         /// Closes the session without publishing `offline` (it was replaced).
         public var close: @Sendable () -> Void
-        /// Writes bytes to the device (downlink commands).
-        public var write: @Sendable ([UInt8]) -> Void
+        /// Writes bytes to the device (downlink commands); the callback tells whether the
+        /// write reached the socket.
+        public var write: @Sendable ([UInt8], @escaping @Sendable (Bool) -> Void) -> Void
 
-        public init(transport: Transport, peer: String, close: @escaping @Sendable () -> Void, write: @escaping @Sendable ([UInt8]) -> Void) {
+        public init(
+            transport: Transport, peer: String, close: @escaping @Sendable () -> Void,
+            write: @escaping @Sendable ([UInt8], @escaping @Sendable (Bool) -> Void) -> Void
+        ) {
             self.transport = transport
             self.peer = peer
             self.close = close

@@ -174,7 +174,10 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         let metrics = self.metrics
         let logger = self.logger
         let failed = failedSinceRequeue
-        client.publish(topic: record.topic, payload: record.payload, qos: Int(record.qos), retain: record.retain) { result in
+        let properties = PublishProperties(correlationData: record.correlationData)
+        client.publish(
+            topic: record.topic, payload: record.payload, qos: Int(record.qos), retain: record.retain, properties: properties
+        ) { result in
             switch result {
             case .success:
                 spool.acknowledge(entry.id)

@@ -56,10 +56,7 @@ public final class TrackerListeners: Sendable {
     public func start() async throws -> [Endpoint] {
         var bound: [Endpoint] = []
         for endpoint in endpoints {
-            let channel = switch endpoint.transport {
-            case .tcp: try await bindTCP(endpoint)
-            case .udp: try await bindUDP(endpoint)
-            }
+            let channel = endpoint.transport == .udp ? try await bindUDP(endpoint) : try await bindTCP(endpoint)
             channels.withLock { $0.append(channel) }
             var actual = endpoint
             actual.port = channel.localAddress?.port ?? endpoint.port

@@ -32,7 +32,11 @@ final class TrackerTCPHandler: ChannelInboundHandler {
         session = hub.register(DeviceHub.SessionHandle(
             transport: .tcp, peer: pipeline.source.peer,
             close: { channel.close(promise: nil) },
-            write: { bytes in channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil) }
+            write: { bytes, done in
+                channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).whenComplete { result in
+                    if case .success = result { done(true) } else { done(false) }
+                }
+            }
         ))
         let now = WallClock.milliseconds()
         lastInput = now

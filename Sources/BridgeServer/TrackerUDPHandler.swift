@@ -75,9 +75,11 @@ final class TrackerUDPHandler: ChannelInboundHandler {
         let id = hub.register(DeviceHub.SessionHandle(
             transport: .udp, peer: peer,
             close: {},
-            write: { bytes in
+            write: { bytes, done in
                 let envelope = AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: bytes))
-                channel.writeAndFlush(envelope, promise: nil)
+                channel.writeAndFlush(envelope).whenComplete { result in
+                    if case .success = result { done(true) } else { done(false) }
+                }
             }
         ))
         var session = Session(

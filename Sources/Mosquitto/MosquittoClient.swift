@@ -162,8 +162,8 @@ public final class MosquittoClient: Sendable, Service {
         guard MosquittoHandle.isValidFilter(filter) else { throw .invalidArgument("invalid MQTT topic filter: \(filter)") }
         let result = await request {
             $0.remember(filter: filter, qos: qos)
-        } send: {
-            handle.subscribe(filter: filter, qos: qos)
+        } send: { version in
+            handle.subscribe(filter: filter, qos: qos, version: version)
         }
         if case .failure(let error) = result {
             if error.kind == .rejected { core.state.withLock { $0.forget(filter: filter) } }
@@ -176,7 +176,7 @@ public final class MosquittoClient: Sendable, Service {
         guard MosquittoHandle.isValidFilter(filter) else { throw .invalidArgument("invalid MQTT topic filter: \(filter)") }
         try await request {
             $0.forget(filter: filter)
-        } send: {
+        } send: { _ in
             handle.unsubscribe(filter: filter)
         }.get()
     }
@@ -186,14 +186,14 @@ public final class MosquittoClient: Sendable, Service {
     /// loses before its acknowledgement counts as done: the list is re-sent on connect.
     private func request(
         update: (inout ClientState) -> Void,
-        send: () -> (code: Int32, messageID: Int32)
+        send: (MQTTProtocolVersion) -> (code: Int32, messageID: Int32)
     ) async -> Result<Void, MosquittoError> {
         await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, MosquittoError>, Never>) in
             let immediate = core.state.withLock { state -> Result<Void, MosquittoError>? in
                 if case .finished = state.lifecycle { return .failure(.shutdown) }
                 update(&state)
-                guard state.connectedVersion != nil else { return .success(()) }
-                let (rc, messageID) = send()
+                guard let version = state.connectedVersion else { return .success(()) }
+                let (rc, messageID) = send(version)
                 guard rc == 0 else { return rc == MosquittoHandle.noConnection ? .success(()) : .failure(.library(rc)) }
                 state.pendingRequests[messageID] = { continuation.resume(returning: $0) }
                 return nil

@@ -98,7 +98,7 @@ final class MosquittoClientCore: Sendable {
     // MARK: libmosquitto callbacks (loop thread)
 
     /// CONNACK; returns the subscriptions to send again.
-    func didConnect(reasonCode: Int32, sessionPresent: Bool) -> [(filter: String, qos: Int)] {
+    func didConnect(reasonCode: Int32, sessionPresent: Bool) -> (MQTTProtocolVersion?, [(filter: String, qos: Int)]) {
         let accepted = state.withLock { state -> (MQTTProtocolVersion, [(filter: String, qos: Int)])? in
             guard case .connecting(let version) = state.connection else { return nil }
             if reasonCode == 0 {
@@ -115,13 +115,13 @@ final class MosquittoClientCore: Sendable {
             if reasonCode != 0 {
                 logger.error("MQTT broker refused the connection", metadata: ["mqtt.error": "\(MosquittoError.connectionRefused(reasonCode))"])
             }
-            return []
+            return (nil, [])
         }
         logger.info("connected to MQTT broker", metadata: [
             "mqtt.protocol": "\(version)", "mqtt.session_present": "\(sessionPresent)",
         ])
         events.yield(.connected(protocolVersion: version, sessionPresent: sessionPresent))
-        return subscriptions
+        return (version, subscriptions)
     }
 
     /// The connection ended (also called by the loop thread, so it must be idempotent).

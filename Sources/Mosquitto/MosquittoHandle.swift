@@ -116,10 +116,25 @@ final class MosquittoHandle: @unchecked Sendable {
         return (rc, messageID)
     }
 
-    func subscribe(filter: String, qos: Int) -> (code: Int32, messageID: Int32) {
+    func subscribe(filter: String, qos: Int, version: MQTTProtocolVersion) -> (code: Int32, messageID: Int32) {
         var messageID: Int32 = 0
-        let rc = mosquitto_subscribe(mosq, &messageID, filter, Int32(qos))
+        let rc = Self.subscribe(mosq, &messageID, filter: filter, qos: qos, version: version)
         return (rc, messageID)
+    }
+
+    /// Under MQTT 5 every subscription asks for Retain As Published, so a subscriber can tell a
+    /// retained publication from a live one even while subscribed (the bridge refuses retained
+    /// commands). MQTT 3.1.1 has no such option: live messages always arrive with retain 0.
+    private static func subscribe(
+        _ mosq: OpaquePointer, _ messageID: UnsafeMutablePointer<Int32>?, filter: String, qos: Int, version: MQTTProtocolVersion
+    ) -> Int32 {
+        switch version {
+        case .v5:
+            let options = Int32(MQTT_SUB_OPT_RETAIN_AS_PUBLISHED.rawValue)
+            return mosquitto_subscribe_v5(mosq, messageID, filter, Int32(qos), options, nil)
+        case .v311:
+            return mosquitto_subscribe(mosq, messageID, filter, Int32(qos))
+        }
     }
 
     func unsubscribe(filter: String) -> (code: Int32, messageID: Int32) {
@@ -177,8 +192,9 @@ final class MosquittoHandle: @unchecked Sendable {
     private static func installCallbacks(_ mosq: OpaquePointer) {
         mosquitto_connect_v5_callback_set(mosq) { mosq, userdata, reasonCode, flags, _ in
             guard let mosq, let core = MosquittoHandle.core(userdata) else { return }
-            for subscription in core.didConnect(reasonCode: reasonCode, sessionPresent: flags & 1 != 0) {
-                let rc = mosquitto_subscribe(mosq, nil, subscription.filter, Int32(subscription.qos))
+            let (version, subscriptions) = core.didConnect(reasonCode: reasonCode, sessionPresent: flags & 1 != 0)
+            for subscription in subscriptions {
+                let rc = MosquittoHandle.subscribe(mosq, nil, filter: subscription.filter, qos: subscription.qos, version: version ?? .v311)
                 if rc != MOSQ_ERR_SUCCESS.rawValue {
                     core.resubscribeFailed(filter: subscription.filter, error: .library(rc))
                 }

@@ -15,8 +15,11 @@ final class BridgeFixture: @unchecked Sendable {
     let subscriber: MosquittoSubscriber
     let options: BridgeOptions
 
-    static func start(persistence: Bool = false, configure: (inout BridgeOptions) -> Void = { _ in }) async throws -> BridgeFixture {
-        let broker = try MosquittoBroker(persistence: persistence)
+    /// - Parameter broker: an existing broker to share (a second instance); a new one otherwise.
+    static func start(
+        persistence: Bool = false, broker existing: MosquittoBroker? = nil, configure: (inout BridgeOptions) -> Void = { _ in }
+    ) async throws -> BridgeFixture {
+        let broker = try existing ?? MosquittoBroker(persistence: persistence)
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("cctr-spool-\(UUID().uuidString)")
         var options = BridgeOptions.defaults
         options.mqttURL = broker.url

@@ -1,0 +1,256 @@
+import BridgeCore
+import CarscopCodec
+import Logging
+import Mosquitto
+import Synchronization
+
+/// Downlink commands, wired to MQTT and the device sessions: takes command messages from
+/// `$share/<group>/<base>/+/cmd` and this instance's `forward` topic, routes each to the
+/// instance that owns the device (from retained statuses), keeps one `CommandQueue` per
+/// device, writes frames to the device's session and publishes every result (also to the
+/// MQTT 5 response topic with its correlation data). Each final result gets an audit log line.
+final class CommandService: DeviceTrafficObserver {
+    private struct ResponseTarget: Sendable {
+        var topic: String
+        var correlationData: [UInt8]?
+    }
+
+    private struct State: Sendable {
+        var queues: [String: CommandQueue] = [:]
+        var routing: CommandRouting
+        /// Last frame time of UDP devices: they are reachable only within the reply window.
+        var lastDatagram: [String: Int64] = [:]
+        var responseTargets: [String: ResponseTarget] = [:]
+        var nextID: UInt64 = 1
+    }
+
+    let subscriptions: [String]
+    private let topics: TopicLayout
+    private let templates: CommandTemplates
+    private let policy: CommandPolicy
+    private let replyWindow: ReplyWindow
+    private let haPrefix: String
+    private let devices: DeviceSettingsTable
+    private let logger: Logger
+    private let state: Mutex<State>
+
+    init(options: BridgeOptions, topics: TopicLayout, templates: CommandTemplates, logger: Logger) {
+        self.topics = topics
+        self.templates = templates
+        policy = CommandPolicy(
+            defaultTTLSeconds: options.commandTTL, maxTTLSeconds: options.commandTTLMax,
+            defaultDevicePassword: options.devicePassword,
+            devicePasswords: options.devices.compactMapValues(\.password)
+        )
+        replyWindow = ReplyWindow(seconds: options.udpReplyWindow)
+        haPrefix = options.haPrefix
+        devices = options.deviceSettings
+        self.logger = logger
+        let commands = "\(topics.base)/+/cmd"
+        subscriptions = [
+            options.shareGroup.isEmpty ? commands : "$share/\(options.shareGroup)/\(commands)",
+            topics.bridge(.forward),
+        ]
+        state = Mutex(State(routing: CommandRouting(instance: topics.instance)))
+    }
+
+    func observe(_ event: DeviceTrafficEvent, hub: DeviceHub) -> [OutboundMessage] {
+        switch event {
+        case .brokerMessage(let message, let now):
+            return incoming(message, now: now, hub: hub)
+        case .frame(let frame, let deviceID, let now):
+            let body = String(latin1: frame.raw.dropFirst(17).dropLast())
+            if hub.handle(forDevice: deviceID)?.transport == .udp {
+                state.withLock { $0.lastDatagram[deviceID] = now }
+            }
+            return withQueue(deviceID, hub: hub, now: now) { queue, _ in
+                queue.deviceFrame(word: frame.word, body: body, raw: String(latin1: frame.raw), now: now)
+                    + queue.deviceUplink(now: now)
+            }
+        case .offline(let deviceID, let now):
+            return withQueue(deviceID, hub: hub, now: now) { queue, _ in queue.deviceGone(now: now) }
+        case .tick(let now):
+            let deviceIDs = state.withLock { state in
+                state.queues.filter { ($0.value.nextDeadline ?? .max) <= now }.map(\.key)
+            }
+            return deviceIDs.flatMap { id in withQueue(id, hub: hub, now: now) { queue, _ in queue.tick(now: now) } }
+        case .online, .published, .brokerConnected:
+            return []
+        }
+    }
+
+    // MARK: - Incoming commands
+
+    private func incoming(_ message: IncomingMessage, now: Int64, hub: DeviceHub) -> [OutboundMessage] {
+        if message.topic.hasSuffix("/status") {
+            let levels = message.topic.split(separator: "/", omittingEmptySubsequences: false)
+            if levels.count >= 2 {
+                let deviceID = String(levels[levels.count - 2])
+                state.withLock { $0.routing.statusReceived(deviceID: deviceID, payload: message.payload) }
+            }
+            return []
+        }
+        if message.topic == topics.bridge(.forward) {
+            return forwarded(message, now: now, hub: hub)
+        }
+        guard message.topic.hasPrefix(topics.base + "/"), message.topic.hasSuffix("/cmd") else { return [] }
+        guard !message.retain else {
+            return [deadLetter(.retainedCommand, message, detail: "retained command messages are never executed", now: now)]
+        }
+        guard let deviceID = CommandRouting.deviceID(commandTopic: message.topic, base: topics.base) else {
+            return [deadLetter(.badDeviceID, message, detail: "the command topic names no valid device id", now: now)]
+        }
+        let parsed = CommandRequest.parse(
+            message.payload, deviceID: deviceID, templates: templates, policy: policy, assignID: assignID
+        )
+        guard case .accepted(var request) = parsed else {
+            if case .rejected(let rejection) = parsed {
+                return results([.publishResult(CommandResult(rejection, deviceID: deviceID, at: now, instance: topics.instance))], hub: hub)
+            }
+            return []
+        }
+        if let responseTopic = message.responseTopic {
+            if let refusal = CommandResult.responseTopicRefusal(responseTopic, topics: topics, haPrefix: haPrefix) {
+                request.note = refusal
+            } else {
+                let target = ResponseTarget(topic: responseTopic, correlationData: message.correlationData)
+                state.withLock { $0.responseTargets[request.id] = target }
+            }
+        }
+        switch state.withLock({ $0.routing.route(deviceID: deviceID) }) {
+        case .local:
+            return submit(request, deviceID: deviceID, now: now, hub: hub)
+        case .forward(let owner):
+            logger.info("command forwarded", metadata: [
+                "command.id": "\(request.id)", "device.id": "\(deviceID)", "to": "\(owner)",
+            ])
+            let routing = state.withLock { $0.routing }
+            return [routing.forwardMessage(request, topic: message.topic, to: owner, topics: topics, deviceID: deviceID)]
+        }
+    }
+
+    private func forwarded(_ message: IncomingMessage, now: Int64, hub: DeviceHub) -> [OutboundMessage] {
+        guard let forwarded = ForwardedCommand.parse(
+            message.payload, base: topics.base, templates: templates, policy: policy, assignID: assignID
+        ) else {
+            return [deadLetter(.badDeviceID, message, detail: "a forwarded command that names no valid device", now: now)]
+        }
+        switch forwarded.command {
+        case .accepted(let request):
+            // Always executed here: a forwarded command never bounces between instances.
+            return submit(request, deviceID: forwarded.deviceID, now: now, hub: hub)
+        case .rejected(let rejection):
+            let result = CommandResult(rejection, deviceID: forwarded.deviceID, at: now, instance: topics.instance)
+            return results([.publishResult(result)], hub: hub)
+        }
+    }
+
+    private func submit(_ request: CommandRequest, deviceID: String, now: Int64, hub: DeviceHub) -> [OutboundMessage] {
+        withQueue(deviceID, hub: hub, now: now) { queue, reachable in
+            queue.submit(request, now: now, deviceReachable: reachable.isReachable)
+        }
+    }
+
+    // MARK: - Queues and actions
+
+    private struct Reachability {
+        var isReachable: Bool
+    }
+
+    /// Runs `body` on the device's queue (created on first use) and performs its actions.
+    /// `body` runs under the state lock: it must not touch `state` itself.
+    private func withQueue(
+        _ deviceID: String, hub: DeviceHub, now: Int64,
+        _ body: (inout CommandQueue, Reachability) -> [CommandQueue.Action]
+    ) -> [OutboundMessage] {
+        let handle = hub.handle(forDevice: deviceID)
+        let actions = state.withLock { state -> [CommandQueue.Action] in
+            var reachable = Reachability(isReachable: handle != nil)
+            if handle?.transport == .udp {
+                reachable.isReachable = replyWindow.isOpen(lastDatagramAt: state.lastDatagram[deviceID], now: now)
+            }
+            var queue = state.queues[deviceID] ?? CommandQueue(
+                deviceID: deviceID, instance: topics.instance,
+                timeZoneOffsetSeconds: devices[deviceID].timeZoneOffsetSeconds
+            )
+            let actions = body(&queue, reachable)
+            state.queues[deviceID] = queue.isEmpty ? nil : queue
+            return actions
+        }
+        return results(actions, hub: hub, deviceID: deviceID, handle: handle)
+    }
+
+    private func results(
+        _ actions: [CommandQueue.Action], hub: DeviceHub, deviceID: String? = nil, handle: DeviceHub.SessionHandle? = nil
+    ) -> [OutboundMessage] {
+        var out: [OutboundMessage] = []
+        for action in actions {
+            switch action {
+            case .send(let commandID, let frame):
+                write(frame, commandID: commandID, deviceID: deviceID, handle: handle, hub: hub)
+            case .publishResult(let result):
+                hub.metrics.command(status: result.status.rawValue)
+                if result.isFinal {
+                    logger.info("command", metadata: [
+                        "command.id": "\(result.id ?? "null")", "command.type": "\(result.type ?? "null")",
+                        "device.id": "\(result.deviceID)", "status": "\(result.status.rawValue)",
+                        "reason": "\(result.reason ?? "")",
+                    ])
+                }
+                out.append(result.message(topics: topics))
+                let target = state.withLock { state -> ResponseTarget? in
+                    guard let id = result.id else { return nil }
+                    defer { if result.isFinal { state.responseTargets[id] = nil } }
+                    return state.responseTargets[id]
+                }
+                if let target {
+                    var copy = result.message(topics: topics)
+                    copy.topic = target.topic
+                    copy.correlationData = target.correlationData
+                    out.append(copy)
+                }
+            case .unmatchedReply:
+                // Unknown frames are already published as `unknown_frame` events by the
+                // pipeline; known frames (positions) answer nothing and need no event.
+                break
+            }
+        }
+        return out
+    }
+
+    /// Writes a command frame; the write's outcome comes back on the socket's event loop and
+    /// is fed to the queue then.
+    private func write(_ frame: [UInt8], commandID: String, deviceID: String?, handle: DeviceHub.SessionHandle?, hub: DeviceHub) {
+        guard let deviceID else { return }
+        guard let handle else {
+            let messages = withQueue(deviceID, hub: hub, now: WallClock.milliseconds()) { queue, _ in
+                queue.writeResult(commandID: commandID, .failed(reason: "device not connected"), now: WallClock.milliseconds())
+            }
+            messages.forEach(hub.sink.submit)
+            return
+        }
+        handle.write(frame) { [self] ok in
+            let now = WallClock.milliseconds()
+            let messages = withQueue(deviceID, hub: hub, now: now) { queue, _ in
+                queue.writeResult(commandID: commandID, ok ? .written : .failed(reason: "write to the device failed"), now: now)
+            }
+            messages.forEach(hub.sink.submit)
+        }
+    }
+
+    private func assignID() -> String {
+        let n = state.withLock { state -> UInt64 in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        return "b-\(topics.instance)-\(WallClock.milliseconds())-\(n)"
+    }
+
+    private func deadLetter(_ reason: RejectReason, _ message: IncomingMessage, detail: String, now: Int64) -> OutboundMessage {
+        Normalizer(topics: topics).deadLetter(
+            FrameRejection(reason: reason, raw: message.payload, detail: "\(detail) (topic \(message.topic))"),
+            deviceID: nil, receivedAt: now,
+            source: PayloadSource(transport: .mqtt, peer: message.topic, instance: topics.instance)
+        )
+    }
+}

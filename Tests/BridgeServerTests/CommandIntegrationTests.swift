@@ -1,0 +1,150 @@
+import BridgeServer
+import Foundation
+import TestSupport
+import Testing
+
+/// Commands end to end: `mosquitto_pub` to `<base>/<id>/cmd`, a fake tracker on a real socket
+/// receives the frame, results arrive on `cmd/result` (and the MQTT 5 response topic).
+@Suite(.serialized) struct CommandIntegrationTests {
+    static let login = "*150817160254UB05CC8011400042499160254A2106.8799S14910.2583E000.0150817158.3511111111L000000^"
+    static let device = "CC8011400042499"
+
+    func results(_ fixture: BridgeFixture) -> [JSONValue] {
+        fixture.messages(on: "/\(Self.device)/cmd/result").compactMap(\.json)
+    }
+
+    @Test func customCommandReachesTheConnectedTracker() async throws {
+        let fixture = try await BridgeFixture.start()
+        defer { Task { await fixture.tearDown() } }
+        let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
+        try tracker.send(Self.login)
+        try await fixture.waitFor("online") { $0.contains { $0.topic.hasSuffix("/availability") } }
+        try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd",
+                              payload: #"{"id":"c-1","type":"custom","params":{"data":"TIMEZONE*123456*+00"}}"#)
+        #expect(String(decoding: tracker.receive(), as: UTF8.self) == "TIMEZONE*123456*+00")
+        try await fixture.waitFor("sent") { _ in results(fixture).contains { $0["status"]?.string == "sent" } }
+        let sent = try #require(results(fixture).last)
+        #expect(sent["id"]?.string == "c-1")
+        #expect(sent["final"]?.bool == true)
+        #expect(sent["frame"]?.string == "TIMEZONE*123456*+00")
+        // The same id again within its ttl is not executed again: its result is re-published.
+        try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd",
+                              payload: #"{"id":"c-1","type":"custom","params":{"data":"TIMEZONE*123456*+00"}}"#)
+        try await fixture.waitFor("repeated result") { _ in results(fixture).count == 2 }
+        #expect(results(fixture)[1] == results(fixture)[0])
+        _ = try SchemaValidator.validate(fixture.subscriber.messages)
+    }
+
+    @Test func offlineDeviceGetsItsQueuedCommandOnLogin() async throws {
+        let fixture = try await BridgeFixture.start()
+        defer { Task { await fixture.tearDown() } }
+        try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd",
+                              payload: #"{"id":"q-1","type":"custom","params":{"data":"RESET*123456"}}"#)
+        try await fixture.waitFor("queued") { _ in results(fixture).contains { $0["status"]?.string == "queued" } }
+        let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
+        try tracker.send(Self.login)
+        #expect(String(decoding: tracker.receive(), as: UTF8.self) == "RESET*123456")
+        try await fixture.waitFor("sent") { _ in results(fixture).contains { $0["status"]?.string == "sent" } }
+        #expect(results(fixture).map { $0["status"]?.string } == ["queued", "sent"])
+    }
+
+    @Test func queuedCommandExpires() async throws {
+        let fixture = try await BridgeFixture.start()
+        defer { Task { await fixture.tearDown() } }
+        try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd",
+                              payload: #"{"id":"e-1","type":"custom","params":{"data":"X"},"ttl_s":1}"#)
+        try await fixture.waitFor("expired", timeout: .seconds(6)) { _ in
+            results(fixture).contains { $0["status"]?.string == "expired" }
+        }
+        #expect(results(fixture).last?["final"]?.bool == true)
+    }
+
+    @Test func rejectionsAndDeadLetters() async throws {
+        let fixture = try await BridgeFixture.start()
+        defer { Task { await fixture.tearDown() } }
+        let topic = "cctr/\(Self.device)/cmd"
+        try Publisher.publish(port: fixture.broker.port, topic: topic, payload: #"{"id":"x","type":"#)
+        try Publisher.publish(port: fixture.broker.port, topic: topic, payload: #"{"id":"u","type":"launchRocket"}"#)
+        try Publisher.publish(port: fixture.broker.port, topic: topic, payload: #"{"id":"d","type":"engineStop"}"#)
+        try Publisher.publish(port: fixture.broker.port, topic: topic, payload: "{\"id\":\"h\",\"type\":\"custom\",\"params\":{\"data\":\"A^B\"}}")
+        try await fixture.waitFor("four rejections") { _ in results(fixture).count == 4 }
+        let rejected = results(fixture)
+        #expect(rejected.allSatisfy { $0["status"]?.string == "rejected" && $0["final"]?.bool == true })
+        #expect(rejected[0]["id"]?.isNull == true)
+        #expect(rejected.dropFirst().map { $0["id"]?.string } == ["u", "d", "h"])
+        try Publisher.publish(port: fixture.broker.port, topic: topic, payload: #"{"type":"custom","params":{"data":"X"}}"#, retain: true)
+        try Publisher.publish(port: fixture.broker.port, topic: "cctr/bad.id/cmd", payload: "{}")
+        try await fixture.waitFor("dead letters") { messages in
+            let reasons = messages.filter { $0.topic.hasSuffix("/deadletter") }.compactMap { $0.json?["reason"]?.string }
+            return reasons.contains("retained command") && reasons.contains("bad device id")
+        }
+        try Publisher.publish(port: fixture.broker.port, topic: topic, payload: "", retain: true)
+        // Only what the bridge published: the hostile commands themselves are inputs.
+        _ = try SchemaValidator.validate(fixture.subscriber.messages.filter { !$0.payload.isEmpty && !$0.topic.hasSuffix("/cmd") })
+    }
+
+    @Test func resultGoesToTheMQTT5ResponseTopicWithCorrelationData() async throws {
+        let fixture = try await BridgeFixture.start()
+        defer { Task { await fixture.tearDown() } }
+        let responses = try await MosquittoSubscriber(port: fixture.broker.port, topics: ["replies/#"])
+        defer { responses.stop() }
+        let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
+        try tracker.send(Self.login)
+        try await fixture.waitFor("online") { $0.contains { $0.topic.hasSuffix("/availability") } }
+        try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd",
+                              payload: #"{"id":"r-1","type":"custom","params":{"data":"PING"}}"#,
+                              responseTopic: "replies/controller-7", correlationData: "corr-42")
+        let replies = try await responses.waitForMessages(count: 1)
+        #expect(replies[0].topic == "replies/controller-7")
+        #expect(replies[0].correlationData == Array("corr-42".utf8))
+        #expect(replies[0].json?["status"]?.string == "sent")
+        #expect(String(decoding: tracker.receive(), as: UTF8.self) == "PING")
+    }
+
+    /// Two instances on one broker share the command subscription; whichever takes a command
+    /// forwards it to the instance that owns the device, so every command reaches it.
+    @Test func commandsReachTheOwningInstanceThroughForwarding() async throws {
+        let owner = try await BridgeFixture.start { $0.instance = "alpha" }
+        defer { Task { await owner.tearDown() } }
+        let other = try await BridgeFixture.start(broker: owner.broker) { $0.instance = "beta" }
+        defer { Task { await other.tearDown() } }
+        let tracker = try TrackerClient(tcpPort: owner.tcpPort)
+        try tracker.send(Self.login)
+        try await owner.waitFor("status") { $0.contains { $0.topic == "cctr/\(Self.device)/status" } }
+        try await Task.sleep(for: .milliseconds(300))  // both instances saw the retained status
+        var received = ""
+        for i in 1...6 {
+            try Publisher.publish(port: owner.broker.port, topic: "cctr/\(Self.device)/cmd",
+                                  payload: "{\"id\":\"f-\(i)\",\"type\":\"custom\",\"params\":{\"data\":\"F\(i);\"}}")
+        }
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while received.components(separatedBy: ";").count < 7, ContinuousClock.now < deadline {
+            received += String(decoding: tracker.receive(), as: UTF8.self)
+        }
+        #expect(Set(received.split(separator: ";").map(String.init)) == Set((1...6).map { "F\($0)" }))
+        let forwards = owner.messages(on: "/bridge/alpha/forward")
+        let results = owner.messages(on: "/cmd/result").compactMap(\.json)
+        #expect(results.allSatisfy { $0["instance"]?.string == "alpha" })
+        #expect(forwards.allSatisfy { $0.json?["from"]?.string == "beta" })
+    }
+}
+
+/// `mosquitto_pub`, for publishing as a controller would.
+enum Publisher {
+    static func publish(
+        port: Int, topic: String, payload: String, retain: Bool = false,
+        responseTopic: String? = nil, correlationData: String? = nil
+    ) throws {
+        var arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-q", "1", "-t", topic, "-V", "mqttv5"]
+        arguments += payload.isEmpty ? ["-n"] : ["-m", payload]
+        if retain { arguments.append("-r") }
+        if let responseTopic { arguments += ["-D", "publish", "response-topic", responseTopic] }
+        if let correlationData { arguments += ["-D", "publish", "correlation-data", correlationData] }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_pub")
+        process.arguments = arguments
+        try process.runWithDefaultSignalMask()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}

@@ -266,13 +266,20 @@ public final class Bridge: Sendable {
         }
     }
 
+    /// `host:port` of the health endpoint as bound (the port chosen when 0 was asked).
+    private var metricsAddress: String {
+        var address = options.metricsListen
+        address.port = healthPort ?? address.port
+        return address.hostAndPort
+    }
+
     /// The retained bridge `state` and `info`, sent directly (not through the spool): they
     /// describe this connection and are re-sent on every reconnect.
     private func publishBridgeState(version: MQTTProtocolVersion) {
         let info = BridgeInfo(
             version: BridgeVersion.current, instance: options.instance, startedAt: startedAt,
             listeners: boundEndpoints.map(\.description),
-            metrics: "http://\(options.metricsListen.hostAndPort)", mqttProtocol: version.description
+            metrics: "http://\(metricsAddress)", mqttProtocol: version.description
         )
         let logger = self.logger
         let report: @Sendable (Result<Void, MosquittoError>) -> Void = { result in

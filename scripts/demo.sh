@@ -45,12 +45,25 @@ broker=${CCTR_MQTT_URL#*://}
 broker=${broker#*@}
 device_port=${DEMO_DEVICE_PORT:-8888}
 
+# The demo enables the TK103-style "position now" (AP00, answered by a UB04 position), which
+# cctr-sim understands, to show the whole command loop: queued/sent, then acked.
+python3 - "$run/commands.yaml" <<'PY'
+import re, sys
+text = open("deploy/commands.default.yaml").read()
+text = re.sub(r"(  positionSingle:\n    - name: tk103\n      enabled: )false", r"\1true", text)
+open(sys.argv[1], "w").write(text)
+PY
 "$bin/cctr-bridge" serve --listen "tcp://127.0.0.1:$device_port" --listen "udp://127.0.0.1:$device_port" \
-    --spool-dir "$run/spool" --metrics-listen 127.0.0.1:0 --instance demo &
+    --spool-dir "$run/spool" --metrics-listen 127.0.0.1:0 --instance demo --commands "$run/commands.yaml" &
 pids+=($!)
 sleep 1
 "$bin/cctr-sim" --host 127.0.0.1 --port "$device_port" --tcp 3 --udp 1 --interval 2 \
     --alarm-probability 0.05 --history-probability 0.05 &
+pids+=($!)
+
+# A few seconds in, ask the first simulated tracker for its position, as a controller would.
+(sleep 4 && mosquitto_pub -h "${broker%:*}" -p "${broker##*:}" -q 1 -t cctr/SIM000000000001/cmd \
+    -m '{"id":"demo-1","type":"positionSingle"}') &
 pids+=($!)
 
 echo "MQTT traffic on $broker (Ctrl-C to stop):"

@@ -60,9 +60,11 @@ final class CommandService: DeviceTrafficObserver {
             return incoming(message, now: now, hub: hub)
         case .frame(let frame, let deviceID, let now):
             let body = String(latin1: frame.raw.dropFirst(17).dropLast())
-            if hub.handle(forDevice: deviceID)?.transport == .udp {
+            let handle = hub.handle(forDevice: deviceID)
+            if handle?.transport == .udp {
                 state.withLock { $0.lastDatagram[deviceID] = now }
             }
+            acknowledge(frame, deviceID: deviceID, handle: handle, now: now)
             return withQueue(deviceID, hub: hub, now: now) { queue, _ in
                 queue.deviceFrame(word: frame.word, body: body, raw: String(latin1: frame.raw), now: now)
                     + queue.deviceUplink(now: now)
@@ -236,6 +238,21 @@ final class CommandService: DeviceTrafficObserver {
             }
             messages.forEach(hub.sink.submit)
         }
+    }
+
+    /// The optional acknowledgements to the tracker (templates `acks`, off by default).
+    private func acknowledge(_ frame: CarscopFrame, deviceID: String, handle: DeviceHub.SessionHandle?, now: Int64) {
+        let kind: CommandTemplates.AckKind
+        switch frame.content {
+        case .login: kind = .login
+        case .heartbeat: kind = .heartbeat
+        case .alarm: kind = .alarm
+        default: return
+        }
+        guard let handle, let ack = templates.acknowledgement(
+            kind, deviceID: deviceID, now: now, timeZoneOffsetSeconds: devices[deviceID].timeZoneOffsetSeconds
+        ) else { return }
+        handle.write(ack) { _ in }
     }
 
     private func assignID() -> String {

@@ -102,6 +102,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     // MARK: - Appending
 
     private func appendLoop() async {
+        var droppedReported: UInt64 = 0
         while true {
             let (batch, closed) = await nextBatch()
             do {
@@ -111,7 +112,12 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
                     "error": "\(error)", "count": "\(batch.count)",
                 ])
             }
-            metrics.spoolBytes.record(spool.statistics.bytes)
+            let statistics = spool.statistics
+            metrics.spoolBytes.record(statistics.bytes)
+            if statistics.droppedRecords > droppedReported {
+                metrics.spoolDropped.increment(by: Int64(statistics.droppedRecords - droppedReported))
+                droppedReported = statistics.droppedRecords
+            }
             if closed {
                 appenderFinished.open()
                 return

@@ -47,11 +47,8 @@ public final class Bridge: Sendable {
         topics = try TopicLayout(base: options.topicBase, instance: options.instance)
         metrics = BridgeMetrics()
 
-        let url: MQTTURL
-        do {
-            url = try MQTTURL(options.mqttURL)
-        } catch {
-            throw StartupError("--mqtt-url: \(error.description)")
+        guard let url = options.brokerURL else {
+            throw StartupError("--mqtt-url: '\(options.mqttURL)' is not mqtt://[user@]host[:port] or mqtts://…")
         }
         var mqtt = MosquittoClient.Configuration(url: url, clientID: "cctr-bridge-\(options.instance)", password: options.mqttPassword?.value)
         if url.usesTLS || options.mqttCAFile != nil || options.mqttCertFile != nil {

@@ -2,6 +2,7 @@ import BridgeCore
 import BridgeServer
 import Foundation
 import Logging
+import Mosquitto
 import Testing
 import TestSupport
 
@@ -54,8 +55,8 @@ import TestSupport
         #expect(o.logLevel == .info)
         #expect(o.devices.isEmpty)
         #expect(o.mqttPassword == nil)
-        #expect(o.brokerURL == BrokerURL("mqtt://127.0.0.1:1883"))
-        #expect(o.brokerURL?.port == 1883 && o.brokerURL?.tls == false && o.brokerURL?.user == nil)
+        #expect(o.brokerURL == (try? MQTTURL("mqtt://127.0.0.1:1883")))
+        #expect(o.brokerURL?.port == 1883 && o.brokerURL?.usesTLS == false && o.brokerURL?.username == nil)
     }
 
     /// The contract's option names, verbatim: the table must hold exactly these.
@@ -113,7 +114,7 @@ import TestSupport
         #expect(fromEnv == fromFlags)
         for options in [fromEnv, fromFile, fromFlags] {
             #expect(options.listen == [ListenAddress(transport: .udp, host: "127.0.0.1", port: 7000)])
-            #expect(options.brokerURL == BrokerURL("mqtts://bridge@broker.example:8884"))
+            #expect(options.brokerURL == (try? MQTTURL("mqtts://bridge@broker.example:8884")))
             #expect(options.metricsListen == ListenAddress(transport: .tcp, host: "::1", port: 9000))
             #expect(options.deviceTZ == -(3 * 3600 + 30 * 60))
             #expect(options.spoolFull == .block && options.spoolSync == .always)

@@ -1,4 +1,5 @@
 import BridgeServer
+import Mosquitto
 import Testing
 
 @Suite struct BridgeOptionsValidationTests {
@@ -71,8 +72,8 @@ import Testing
             environment: [:], configFile: nil)
         #expect(options.shareGroup == "")
         #expect(options.deviceTZ == -14 * 3600)
-        #expect(options.brokerURL == BrokerURL("mqtts://user@[::1]:8883"))
-        #expect(options.brokerURL?.host == "::1" && options.brokerURL?.user == "user")
+        #expect(options.brokerURL == (try? MQTTURL("mqtts://user@[::1]:8883")))
+        #expect(options.brokerURL?.host == "::1" && options.brokerURL?.username == "user")
         #expect(options.spoolDir == nil)
     }
 

@@ -2,6 +2,7 @@ import BridgeCore
 import CarscopCodec
 import Foundation
 import Logging
+import Mosquitto
 
 /// Everything `cctr-bridge serve` is configured with, resolved and validated: one typed
 /// property per option of the contract's command-line table (see `OptionDescriptor.all`).
@@ -101,7 +102,7 @@ public struct BridgeOptions: Sendable, Equatable {
         let topicPrefix: (String) -> String? = { TopicLayout.isValidTopicPrefix($0) ? $0 : nil }
         var options = BridgeOptions(
             listen: try r.list("listen") { ListenAddress($0) },
-            mqttURL: try r.value("mqtt-url") { BrokerURL($0) != nil ? $0 : nil },
+            mqttURL: try r.value("mqtt-url") { (try? MQTTURL($0)) != nil ? $0 : nil },
             mqttCAFile: try r.optional("mqtt-ca-file") { $0 },
             mqttCertFile: try r.optional("mqtt-cert-file") { $0 },
             mqttKeyFile: try r.optional("mqtt-key-file") { $0 },
@@ -160,7 +161,7 @@ public struct BridgeOptions: Sendable, Equatable {
     }
 
     /// The parsed `mqttURL`; `nil` only when `mqttURL` was changed to something invalid.
-    public var brokerURL: BrokerURL? { BrokerURL(mqttURL) }
+    public var brokerURL: MQTTURL? { try? MQTTURL(mqttURL) }
 
     /// Per-device time zone and speed unit, for the decoding pipeline.
     public var deviceSettings: DeviceSettingsTable {

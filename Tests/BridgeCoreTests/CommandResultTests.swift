@@ -94,19 +94,7 @@ import Testing
             lines.append(#"{"topic":"\#(forward.topic)","payload":\#(String(decoding: forward.payload, as: UTF8.self)),"qos":1,"retain":false}"#)
         }
 
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cctr-command-results-\(UUID().uuidString).jsonl")
-        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", PublicFrame.packageRoot.appendingPathComponent("scripts/validate_payloads.py").path, "--lines", file.path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
-        #expect(text.contains("\(lines.count) passed, 0 failed"), "\(text)")
+        let outcome = try PayloadValidator.validate(lines: lines)
+        #expect(outcome.passed, "\(outcome.output)")
     }
 }

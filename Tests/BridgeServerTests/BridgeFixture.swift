@@ -104,38 +104,13 @@ extension MosquittoSubscriber.Message {
     var json: JSONValue? { try? JSONValue.parse(payload) }
 }
 
-/// Validates messages against `schemas/` and the contract's topic rules with
-/// `scripts/validate_payloads.py` (the same validator CI runs on `decode` output).
+/// Validates what the bridge published against `schemas/` and the contract's topic rules.
 enum SchemaValidator {
+    @discardableResult
     static func validate(_ messages: [MosquittoSubscriber.Message], base: String = "cctr") throws -> String {
-        var lines = ""
-        for message in messages {
-            let payload: String
-            if let object = try? JSONSerialization.jsonObject(with: Data(message.payload)), object is [String: Any] {
-                payload = message.text
-            } else {
-                let encoded = try JSONEncoder().encode(message.text)
-                payload = String(decoding: encoded, as: UTF8.self)
-            }
-            let topic = String(decoding: try JSONEncoder().encode(message.topic), as: UTF8.self)
-            lines += "{\"topic\":\(topic),\"payload\":\(payload),\"qos\":\(message.qos),\"retain\":\(message.retain)}\n"
-        }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("lines-\(UUID().uuidString).jsonl")
-        try lines.write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", PublicFrame.packageRoot.appendingPathComponent("scripts/validate_payloads.py").path,
-            "--topic-base", base, "--lines", file.path,
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "schema validation failed:\n\(output)")
-        return output
+        let lines = try messages.map { try PayloadValidator.line(topic: $0.topic, payload: $0.payload, qos: $0.qos, retain: $0.retain) }
+        let outcome = try PayloadValidator.validate(lines: lines, arguments: ["--topic-base", base])
+        #expect(outcome.passed, "schema validation failed:\n\(outcome.output)")
+        return outcome.output
     }
 }

@@ -47,17 +47,7 @@ public final class Bridge: Sendable {
         topics = try TopicLayout(base: options.topicBase, instance: options.instance)
         metrics = BridgeMetrics()
 
-        let url: MQTTURL
-        do {
-            url = try MQTTURL(options.mqttURL)
-        } catch {
-            throw StartupError("--mqtt-url: \(error.description)")
-        }
-        var mqtt = MosquittoClient.Configuration(url: url, clientID: "cctr-bridge-\(options.instance)", password: options.mqttPassword?.value)
-        if url.usesTLS || options.mqttCAFile != nil || options.mqttCertFile != nil {
-            mqtt.tls = .init(caFile: options.mqttCAFile, certFile: options.mqttCertFile, keyFile: options.mqttKeyFile)
-        }
-        mqtt.sessionExpiry = UInt32(clamping: options.mqttSessionExpiry)
+        var mqtt = try options.mqttConfiguration(clientID: "cctr-bridge-\(options.instance)")
         mqtt.lastWill = .init(topic: topics.bridge(.state), payload: Array("offline".utf8), qos: 1, retain: true)
         mqtt.shutdownDrainTimeout = .seconds(1)
         client = try MosquittoClient(configuration: mqtt, logger: logger)

@@ -143,7 +143,8 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
 
     /// Every option given on the command line, by flag name; options not given are absent.
-    private var arguments: [String: [String]] {
+    /// Also read by `forget`, which takes the same options.
+    var arguments: [String: [String]] {
         let all: [(String, [String]?)] = [
             ("listen", listen.isEmpty ? nil : listen),
             ("mqtt-url", mqttURL.map { [$0] }),
@@ -190,22 +191,28 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        for variable in BridgeOptions.unknownEnvironmentVariables(in: environment) {
-            FileHandleOutput.standardError("cctr-bridge: warning: \(variable) is not an option; ignored\n")
-        }
-        let options: BridgeOptions
-        do {
-            options = try BridgeOptions.load(arguments: arguments, environment: environment, configFile: config)
-        } catch {
-            FileHandleOutput.standardError("cctr-bridge: \(error)\n")
-            throw ExitCode(2)
-        }
+        let options = try resolvedOptions()
         if printConfig {
             print(options.configFileJSON())
             return
         }
         try await BridgeApp.run(options: options)
+    }
+}
+
+extension Serve {
+    /// The options from flags, environment and config file; exit 2 when they are invalid.
+    func resolvedOptions() throws -> BridgeOptions {
+        let environment = ProcessInfo.processInfo.environment
+        for variable in BridgeOptions.unknownEnvironmentVariables(in: environment) {
+            FileHandleOutput.standardError("cctr-bridge: warning: \(variable) is not an option; ignored\n")
+        }
+        do {
+            return try BridgeOptions.load(arguments: arguments, environment: environment, configFile: config)
+        } catch {
+            FileHandleOutput.standardError("cctr-bridge: \(error)\n")
+            throw ExitCode(2)
+        }
     }
 }
 

@@ -104,7 +104,8 @@ extension MosquittoSubscriber.Message {
 /// Validates messages against `schemas/` and the contract's topic rules with
 /// `scripts/validate_payloads.py` (the same validator CI runs on `decode` output).
 enum SchemaValidator {
-    static func validate(_ messages: [MosquittoSubscriber.Message], base: String = "cctr") throws -> String {
+    /// `arguments` adds validator options such as `--owntracks-base`.
+    static func validate(_ messages: [MosquittoSubscriber.Message], base: String = "cctr", arguments: [String] = []) throws -> String {
         var lines = ""
         for message in messages {
             let payload: String
@@ -125,7 +126,7 @@ enum SchemaValidator {
         process.arguments = [
             "python3", PublicFrame.packageRoot.appendingPathComponent("scripts/validate_payloads.py").path,
             "--topic-base", base, "--lines", file.path,
-        ]
+        ] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

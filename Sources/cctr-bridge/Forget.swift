@@ -24,7 +24,7 @@ struct Forget: AsyncParsableCommand {
     var id: String
 
     @OptionGroup(title: "Serve options (only the MQTT connection and topic options are used)")
-    var serve: Serve
+    var options: ServeOptions
 
     func validate() throws {
         guard DeviceID.isValid(id) else {
@@ -33,7 +33,7 @@ struct Forget: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let options = try serve.resolvedOptions()
+        let options = try self.options.resolved()
         BridgeLogging.bootstrap(format: options.logFormat, level: options.logLevel)
         var logger = Logger(label: "cctr-bridge")
         logger.logLevel = options.logLevel

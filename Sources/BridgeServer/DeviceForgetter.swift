@@ -44,8 +44,8 @@ public enum DeviceForgetter {
         configuration.cleanStart = true
         configuration.sessionExpiry = 0
         let client = try MosquittoClient(configuration: configuration, logger: logger)
-        let running = Task { try await client.run() }
-        defer { running.cancel() }
+        // Ended by `disconnect()` on every path below.
+        Task { try await client.run() }
         guard await connected(client, within: connectTimeout) else {
             await client.disconnect()
             throw Failure(description: "broker \(options.mqttURL) not reached within \(connectTimeout)")

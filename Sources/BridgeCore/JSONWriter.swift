@@ -14,6 +14,7 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func beginObject() {
+        separate()
         bytes.append(UInt8(ascii: "{"))
         atStart = true
     }
@@ -24,6 +25,7 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func beginArray() {
+        separate()
         bytes.append(UInt8(ascii: "["))
         atStart = true
     }

@@ -47,14 +47,7 @@ public final class Bridge: Sendable {
         topics = try TopicLayout(base: options.topicBase, instance: options.instance)
         metrics = BridgeMetrics()
 
-        guard let url = options.brokerURL else {
-            throw StartupError("--mqtt-url: '\(options.mqttURL)' is not mqtt://[user@]host[:port] or mqtts://…")
-        }
-        var mqtt = MosquittoClient.Configuration(url: url, clientID: "cctr-bridge-\(options.instance)", password: options.mqttPassword?.value)
-        if url.usesTLS || options.mqttCAFile != nil || options.mqttCertFile != nil {
-            mqtt.tls = .init(caFile: options.mqttCAFile, certFile: options.mqttCertFile, keyFile: options.mqttKeyFile)
-        }
-        mqtt.sessionExpiry = UInt32(clamping: options.mqttSessionExpiry)
+        var mqtt = try options.mqttConfiguration(clientID: "cctr-bridge-\(options.instance)")
         mqtt.lastWill = .init(topic: topics.bridge(.state), payload: Array("offline".utf8), qos: 1, retain: true)
         mqtt.shutdownDrainTimeout = .seconds(1)
         client = try MosquittoClient(configuration: mqtt, logger: logger)

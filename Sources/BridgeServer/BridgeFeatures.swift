@@ -6,7 +6,27 @@ import Logging
 /// `DeviceTrafficObserver`; the hub calls them in this order.
 enum BridgeFeatures {
     static func observers(options: BridgeOptions, topics: TopicLayout, logger: Logger) throws -> [any DeviceTrafficObserver] {
-        [CommandService(options: options, topics: topics, templates: try commandTemplates(options.commands), logger: logger)]
+        var observers: [any DeviceTrafficObserver] = [
+            CommandService(options: options, topics: topics, templates: try commandTemplates(options.commands), logger: logger)
+        ]
+        if options.haDiscovery {
+            observers.append(HomeAssistantObserver(
+                discovery: homeAssistantDiscovery(options: options, topics: topics),
+                names: options.devices.compactMapValues(\.name)
+            ))
+        }
+        if let base = options.owntracksBase {
+            observers.append(OwnTracksObserver(base: base))
+        }
+        return observers
+    }
+
+    /// The discovery document builder for these options (also used by `forget`).
+    static func homeAssistantDiscovery(options: BridgeOptions, topics: TopicLayout) -> HomeAssistantDiscovery {
+        HomeAssistantDiscovery(
+            prefix: options.haPrefix, topics: topics,
+            origin: .init(softwareVersion: BridgeVersion.current)
+        )
     }
 
     /// The built-in templates, or the operator's file (`--commands`); a bad file stops start-up

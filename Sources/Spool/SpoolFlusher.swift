@@ -236,9 +236,11 @@ struct SpoolFlusher {
         current = nil
         POSIXFile.close(acknowledgementDescriptor)
         POSIXFile.close(directoryDescriptor)
+        // Release the directory lock before anyone can see the flusher stopped: a reopen of
+        // the directory right after `close` returns must find it unlocked.
+        POSIXFile.close(lockDescriptor)
         var effects = SpoolEffects()
         let waiters = core.state.withLock { $0.flusherDidStop(effects: &effects) }
-        POSIXFile.close(lockDescriptor)
         core.perform(effects)
         for waiter in waiters {
             waiter.resume()

@@ -10,7 +10,7 @@ struct CctrBridge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cctr-bridge",
         abstract: "Carscop CCTR-801 GPS trackers to MQTT.",
-        subcommands: [Serve.self, Decode.self, ConfigReference.self],
+        subcommands: [Serve.self, Decode.self, Forget.self, ConfigReference.self],
         defaultSubcommand: Serve.self
     )
 

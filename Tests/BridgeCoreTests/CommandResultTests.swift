@@ -94,7 +94,7 @@ import Testing
             lines.append(#"{"topic":"\#(forward.topic)","payload":\#(String(decoding: forward.payload, as: UTF8.self)),"qos":1,"retain":false}"#)
         }
 
-        let outcome = try PayloadValidator.validate(lines: lines)
-        #expect(outcome.passed, "\(outcome.output)")
+        let result = try PayloadScripts.validate(lines: lines)
+        #expect(PayloadScripts.allPassed(result, lines: lines.count), "\(result.output)")
     }
 }

@@ -43,6 +43,21 @@ import Testing
         #expect(decoded.unicodeScalars.map { UInt8($0.value) } == bytes)
     }
 
+    @Test func containersInsideArraysAreSeparated() {
+        var w = JSONWriter()
+        w.beginArray()
+        for name in ["a", "b"] {
+            w.beginObject()
+            w.key("t")
+            w.string(name)
+            w.endObject()
+        }
+        w.beginArray()
+        w.endArray()
+        w.endArray()
+        #expect(String(decoding: w.bytes, as: UTF8.self) == #"[{"t":"a"},{"t":"b"},[]]"#)
+    }
+
     @Test func timestamps() {
         var w = JSONWriter()
         w.beginArray()

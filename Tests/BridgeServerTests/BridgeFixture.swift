@@ -106,11 +106,12 @@ extension MosquittoSubscriber.Message {
 
 /// Validates what the bridge published against `schemas/` and the contract's topic rules.
 enum SchemaValidator {
+    /// `arguments` adds validator options such as `--owntracks-base`.
     @discardableResult
-    static func validate(_ messages: [MosquittoSubscriber.Message], base: String = "cctr") throws -> String {
-        let lines = try messages.map { try PayloadValidator.line(topic: $0.topic, payload: $0.payload, qos: $0.qos, retain: $0.retain) }
-        let outcome = try PayloadValidator.validate(lines: lines, arguments: ["--topic-base", base])
-        #expect(outcome.passed, "schema validation failed:\n\(outcome.output)")
-        return outcome.output
+    static func validate(_ messages: [MosquittoSubscriber.Message], base: String = "cctr", arguments: [String] = []) throws -> String {
+        let lines = try messages.map { try PayloadScripts.line(topic: $0.topic, payload: $0.payload, qos: $0.qos, retain: $0.retain) }
+        let result = try PayloadScripts.validate(lines: lines, arguments: ["--topic-base", base] + arguments)
+        #expect(PayloadScripts.allPassed(result, lines: lines.count), "schema validation failed:\n\(result.output)")
+        return result.output
     }
 }

@@ -1,0 +1,44 @@
+import BridgeCore
+import Synchronization
+
+/// `--ha-discovery`: publishes a device's Home Assistant discovery document when the device
+/// first comes online in this process, and every known device's document again when Home
+/// Assistant announces `online` on `<ha-prefix>/status` (it restarted and needs them).
+///
+/// Documents are retained, so one publication per device and process is enough while Home
+/// Assistant runs; after a Home Assistant restart its birth message triggers the rest.
+final class HomeAssistantObserver: DeviceTrafficObserver {
+    private let discovery: HomeAssistantDiscovery
+    private let names: [String: String]
+    /// Devices seen online in this process, in the order they came.
+    private let known = Mutex<(set: Set<String>, order: [String])>(([], []))
+
+    /// `names` maps a device id to its display name (`devices.<id>.name`); others use the id.
+    init(discovery: HomeAssistantDiscovery, names: [String: String]) {
+        self.discovery = discovery
+        self.names = names
+    }
+
+    var subscriptions: [String] { [discovery.statusTopic] }
+
+    func observe(_ event: DeviceTrafficEvent, hub: DeviceHub) -> [OutboundMessage] {
+        switch event {
+        case .online(let deviceID, _, _):
+            let isNew = known.withLock { known in
+                guard known.set.insert(deviceID).inserted else { return false }
+                known.order.append(deviceID)
+                return true
+            }
+            return isNew ? [document(deviceID)] : []
+        case .brokerMessage(let message, _) where message.topic == discovery.statusTopic:
+            guard message.payload.elementsEqual("online".utf8) else { return [] }
+            return known.withLock { $0.order }.map(document)
+        default:
+            return []
+        }
+    }
+
+    private func document(_ deviceID: String) -> OutboundMessage {
+        discovery.document(deviceID: deviceID, name: names[deviceID] ?? deviceID)
+    }
+}

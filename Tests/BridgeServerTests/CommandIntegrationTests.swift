@@ -148,3 +148,66 @@ enum Publisher {
         #expect(process.terminationStatus == 0)
     }
 }
+
+/// Templates with a reply pattern: acked by the device's answer, failed when it leaves first.
+@Suite(.serialized) struct CommandReplyIntegrationTests {
+    static let device = CommandIntegrationTests.device
+
+    /// The built-in templates with the TK103-style "position now" (AP00 → UB04) enabled.
+    static func templatesFile() throws -> URL {
+        let text = try String(contentsOf: PublicFrame.packageRoot.appendingPathComponent("deploy/commands.default.yaml"), encoding: .utf8)
+        let enabled = text.replacingOccurrences(
+            of: "  positionSingle:\n    - name: tk103\n      enabled: false",
+            with: "  positionSingle:\n    - name: tk103\n      enabled: true"
+        )
+        #expect(enabled != text)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("commands-\(UUID().uuidString).yaml")
+        try enabled.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    @Test func replyMatchingTheTemplateAcksTheCommand() async throws {
+        let templates = try Self.templatesFile()
+        defer { try? FileManager.default.removeItem(at: templates) }
+        let fixture = try await BridgeFixture.start { $0.commands = templates.path }
+        defer { Task { await fixture.tearDown() } }
+        let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
+        try tracker.send(CommandIntegrationTests.login)
+        try await fixture.waitFor("online") { $0.contains { $0.topic.hasSuffix("/availability") } }
+        try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd", payload: #"{"id":"p-1","type":"positionSingle"}"#)
+        let frame = String(decoding: tracker.receive(), as: UTF8.self)
+        #expect(frame.hasPrefix("*") && frame.hasSuffix("AP00^") && frame.count == 18, "\(frame)")
+        let reply = "*040331141830UB04999999984061825A2934.0133N10627.2544E000.0040331309.6200000000L000000^"
+        try tracker.send(reply)
+        try await fixture.waitFor("acked") { _ in
+            fixture.messages(on: "/cmd/result").contains { $0.json?["status"]?.string == "acked" }
+        }
+        let statuses = fixture.messages(on: "/cmd/result").compactMap { $0.json }
+        #expect(statuses.map { $0["status"]?.string } == ["sent", "acked"])
+        #expect(statuses[0]["final"]?.bool == false)
+        #expect(statuses[1]["final"]?.bool == true)
+        #expect(statuses[1]["device_reply"]?.string == reply)
+        // The reply is also a position, published as usual.
+        #expect(fixture.messages(on: "/\(Self.device)/position").contains { $0.json?["message_type"]?.string == "UB04" })
+        _ = try SchemaValidator.validate(fixture.subscriber.messages.filter { !$0.topic.hasSuffix("/cmd") })
+    }
+
+    @Test func deviceLeavingBeforeItsReplyFailsTheCommand() async throws {
+        let templates = try Self.templatesFile()
+        defer { try? FileManager.default.removeItem(at: templates) }
+        let fixture = try await BridgeFixture.start { $0.commands = templates.path }
+        defer { Task { await fixture.tearDown() } }
+        let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
+        try tracker.send(CommandIntegrationTests.login)
+        try await fixture.waitFor("online") { $0.contains { $0.topic.hasSuffix("/availability") } }
+        try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd", payload: #"{"id":"p-2","type":"positionSingle"}"#)
+        #expect(!tracker.receive().isEmpty)
+        tracker.shutdownWrite()
+        try await fixture.waitFor("failed") { _ in
+            fixture.messages(on: "/cmd/result").contains { $0.json?["status"]?.string == "failed" }
+        }
+        let failed = try #require(fixture.messages(on: "/cmd/result").last?.json)
+        #expect(failed["final"]?.bool == true)
+        #expect(failed["reason"]?.string != nil)
+    }
+}

@@ -9,6 +9,7 @@ import PackageDescription
 /// - `Spool`: the on-disk queue between decoding and publishing (plain file I/O).
 /// - `BridgeServer`: sockets (SwiftNIO), spool, metrics, the services that wire it together.
 /// - `cctr-bridge`, `cctr-sim`: executables that parse flags and start services.
+/// - `cctr-fuzz`: the libFuzzer harness over the connection pipeline (scripts/fuzz.sh).
 let package = Package(
     name: "cctr-bridge",
     platforms: [.macOS(.v15)],
@@ -94,6 +95,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        /// Declares libFuzzer's `LLVMFuzzerRunDriver` for `cctr-fuzz` (see scripts/fuzz.sh).
+        .target(name: "CFuzzDriver"),
+        .executableTarget(name: "cctr-fuzz", dependencies: ["BridgeCore", "CarscopCodec", "CFuzzDriver"]),
         .target(
             name: "TestSupport",
             dependencies: [],
@@ -102,6 +106,7 @@ let package = Package(
         .testTarget(name: "CarscopCodecTests", dependencies: ["CarscopCodec", "TestSupport"]),
         .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore", "TestSupport"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TestSupport"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["cctr-fuzz", "TestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport"]),
         .testTarget(
             name: "BridgeServerTests",

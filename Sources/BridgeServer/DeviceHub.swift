@@ -58,6 +58,17 @@ public final class DeviceHub: Sendable {
         ))
     }
 
+    /// A session exceeded `--frame-rate-limit` and its reads pause: one warning per peer per
+    /// 10 s (with how many were suppressed), so a throttled device is visible in the log
+    /// without a hostile one flooding it.
+    func rateLimited(peer: String, deviceID: String?, pauseMilliseconds: Int64, now: Int64) {
+        guard let suppressed = state.withLock({ $0.logLimiter.admit("rate limit|\(peer)", now: now) }) else { return }
+        logger.warning("frame rate limit reached; reading paused", metadata: [
+            "peer": "\(peer)", "device.id": "\(deviceID ?? "-")", "pause_ms": "\(pauseMilliseconds)",
+            "suppressed": "\(suppressed)",
+        ])
+    }
+
     /// Adds an observer; call before traffic starts.
     public func addObserver(_ observer: any DeviceTrafficObserver) {
         observers.withLock { $0.append(observer) }

@@ -40,6 +40,13 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         connection = ConnectionGate()
     }
 
+    /// Records waiting for the spool beyond which device reads pause (`isCongested`). The
+    /// appender normally drains the queue within milliseconds; it only fills when `append`
+    /// blocks (`--spool-full block` with a full spool) or the disk stalls.
+    public static let ingressLimit = 4096
+
+    public var isCongested: Bool { ingress.withLock { $0.queue.count >= Self.ingressLimit } }
+
     public func submit(_ message: OutboundMessage) {
         let record = SpoolRecord(message, acceptedAt: WallClock.milliseconds()).encoded()
         let waiter = ingress.withLock { state -> CheckedContinuation<Void, Never>? in

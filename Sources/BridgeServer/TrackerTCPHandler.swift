@@ -3,8 +3,8 @@ import NIOCore
 
 /// One TCP connection from a tracker: bytes in, through a `ConnectionPipeline`, outputs to
 /// the `DeviceHub`. Runs on the channel's event loop only, so it holds its state without
-/// locks. Handles the idle timeout, the frame-rate limit (pausing reads), and the ageing of
-/// frames held before the login.
+/// locks. Handles the idle timeout, the frame-rate limit and a congested sink (both pause
+/// reads), and the ageing of frames held before the login.
 final class TrackerTCPHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
@@ -57,15 +57,23 @@ final class TrackerTCPHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         let now = WallClock.milliseconds()
-        lastInput = now
         pipeline.receive(buffer.readableBytesView, at: now, into: &outputs)
         var frames = 0
         for case .decoded in outputs { frames += 1 }
+        // The idle timeout is "time without a frame": bytes that never complete one (a slow
+        // loris dripping a byte a second, or garbage) must not keep the connection open.
+        if frames > 0 { lastInput = now }
         deliver(now: now)
         if var bucket, frames > 0 {
             let pause = bucket.take(frames, now: now)
             self.bucket = bucket
-            if pause > 0 { pauseReading(context: context, milliseconds: pause) }
+            if pause > 0, !paused {
+                hub.rateLimited(peer: pipeline.source.peer, deviceID: pipeline.deviceID, pauseMilliseconds: pause, now: now)
+                pauseReading(context: context, milliseconds: pause)
+            }
+        }
+        if hub.sink.isCongested {
+            pauseReading(context: context, milliseconds: 100)
         }
         scheduleHeldTick(on: context.eventLoop)
     }
@@ -91,13 +99,32 @@ final class TrackerTCPHandler: ChannelInboundHandler {
 
     /// Stops reading for a while; bytes wait in the socket buffers, then in the device.
     private func pauseReading(context: ChannelHandlerContext, milliseconds: Int64) {
+        pauseReading(channel: context.channel, milliseconds: milliseconds)
+    }
+
+    private func pauseReading(channel: any Channel, milliseconds: Int64) {
         guard !paused else { return }
         paused = true
-        let channel = context.channel
         channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
-            loopBound.value.paused = false
+        let loopBound = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        channel.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
+            loopBound.value.resumeReading(channel: channel)
+        }
+    }
+
+    /// Reads already under way when the pause began (NIO finishes its read loop) may have
+    /// deepened the rate-limit debt: pause again until it is paid, so the long-run rate stays
+    /// within `--frame-rate-limit` whatever the chunking; likewise while the sink is congested.
+    private func resumeReading(channel: any Channel) {
+        paused = false
+        var wait: Int64 = hub.sink.isCongested ? 100 : 0
+        if var bucket {
+            wait = max(wait, bucket.take(0, now: WallClock.milliseconds()))
+            self.bucket = bucket
+        }
+        if wait > 0 {
+            pauseReading(channel: channel, milliseconds: wait)
+        } else {
             channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         }
     }

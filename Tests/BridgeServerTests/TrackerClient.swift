@@ -5,7 +5,10 @@ import Glibc
 
 /// A fake tracker on loopback: a plain blocking socket, so tests control exactly which bytes
 /// go out when (splits, pauses, closes).
-final class TrackerClient {
+///
+/// `@unchecked Sendable`: it holds only an immutable descriptor, and tests hand a client to
+/// one background task that is then its only user (a flooding or dripping sender).
+final class TrackerClient: @unchecked Sendable {
     let fd: Int32
     let isUDP: Bool
 

@@ -70,6 +70,18 @@ public final class MosquittoBroker: Sendable {
     /// SIGKILL, as a crash: no save, clients see their connections drop.
     public func kill() { send(SIGKILL) }
 
+    /// SIGSTOP: the broker freezes with its connections open, so publishes stay unacknowledged.
+    public func pause() { signalRunning(SIGSTOP) }
+
+    /// SIGCONT after `pause()`.
+    public func resume() { signalRunning(SIGCONT) }
+
+    private func signalRunning(_ signal: Int32) {
+        process.withLock { process in
+            if let running = process, running.isRunning { _ = Glibc.kill(running.processIdentifier, signal) }
+        }
+    }
+
     /// Stops the broker if running and starts it again on the same port with the same
     /// config (and database, with persistence).
     public func restart() throws {

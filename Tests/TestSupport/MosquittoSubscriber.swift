@@ -45,7 +45,12 @@ public final class MosquittoSubscriber: Sendable {
     /// Starts `mosquitto_sub` for `topics` and returns once the broker acknowledged the
     /// subscription. `version` is `mqttv5` or `mqttv311`. With `retainAsPublished` (MQTT 5),
     /// live messages keep the retain flag they were published with, so tests can check it.
-    public init(port: Int, topics: [String], qos: Int = 1, version: String = "mqttv5", retainAsPublished: Bool = false) async throws {
+    /// With `persistentSessionID`, the session outlives the connection (`-c -i`): the broker
+    /// queues messages for it while it is away, and a new subscriber with the same id gets them.
+    public init(
+        port: Int, topics: [String], qos: Int = 1, version: String = "mqttv5", retainAsPublished: Bool = false,
+        persistentSessionID: String? = nil
+    ) async throws {
         let process = Process()
         // stdbuf: mosquitto_sub does not flush its debug lines, so SUBACK would sit in a buffer.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
@@ -53,6 +58,10 @@ public final class MosquittoSubscriber: Sendable {
                              "-F", "MSG\\t%r\\t%q\\t%t\\t%x\\t%R\\t%D"]
             + (retainAsPublished ? ["--retain-as-published"] : [])
             + topics.flatMap { ["-t", $0] }
+        if let persistentSessionID {
+            process.arguments! += ["-c", "-i", persistentSessionID]
+            if version == "mqttv5" { process.arguments! += ["-x", "3600"] }
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice

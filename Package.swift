@@ -9,12 +9,14 @@ import PackageDescription
 /// - `Spool`: the on-disk queue between decoding and publishing (plain file I/O).
 /// - `BridgeServer`: sockets (SwiftNIO), spool, metrics, the services that wire it together.
 /// - `cctr-bridge`, `cctr-sim`: executables that parse flags and start services.
+/// - `cctr-bench`: the measuring subscriber and the raw publisher of `scripts/bench.sh`.
 let package = Package(
     name: "cctr-bridge",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cctr-bridge", targets: ["cctr-bridge"]),
         .executable(name: "cctr-sim", targets: ["cctr-sim"]),
+        .executable(name: "cctr-bench", targets: ["cctr-bench"]),
         .library(name: "CarscopCodec", targets: ["CarscopCodec"]),
         .library(name: "BridgeCore", targets: ["BridgeCore"]),
     ],
@@ -94,6 +96,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "cctr-bench",
+            dependencies: [
+                "BridgeCore",
+                "Mosquitto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "TestSupport",
             dependencies: [],
@@ -103,6 +114,7 @@ let package = Package(
         .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore", "TestSupport"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["cctr-bench", "BridgeCore"]),
         .testTarget(
             name: "BridgeServerTests",
             dependencies: [

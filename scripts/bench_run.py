@@ -205,6 +205,7 @@ def bridge_run(broker, spool, rate, index):
         "offered": delivered.get("sent", 0) / DURATION, "delivered": delivered["messages_per_second"],
         "subscriber": delivered, "simulator": json.loads(sim.stdout),
         "bridge_cpu_percent": 100 * (bridge.cpu() - cpu0) / wall,
+        "bridge_cpu_us_per_message": 1e6 * (bridge.cpu() - cpu0) / max(delivered["unique"], 1),
         "broker_cpu_percent": 100 * (broker.cpu() - broker0) / wall,
         "listening_ms": bridge.listening_ms, "ready_ms": bridge.ready_ms,
         "rss_kib": bridge.rss(),
@@ -270,7 +271,8 @@ def table(raw1, runs, scale, startups):
         sub = run["subscriber"]
         lost = sub.get("lost")
         ratio = run["delivered"] / raw1["delivered"]
-        bridge_cpu = f"{run['bridge_cpu_percent']:.0f}%" if "bridge_cpu_percent" in run else "-"
+        bridge_cpu = (f"{run['bridge_cpu_percent']:.0f}% ({run['bridge_cpu_us_per_message']:.0f} µs/msg)"
+                      if "bridge_cpu_percent" in run else "-")
         broker_cpu = (f"{run['broker_cpu_percent']:.0f}%" if "broker_cpu_percent" in run
                       else f"{run['broker_cpu_seconds']:.1f} s")
         rows.append(f"| {run['name']} | {run['load']} | {run['offered']:.0f} | {run['delivered']:.0f} | {ratio:.2f} | "
@@ -287,6 +289,25 @@ def table(raw1, runs, scale, startups):
     return "\n".join(rows)
 
 
+def targets(raw1, runs, scale):
+    rows = ["| target | measured | met |", "|---|---|---|"]
+    for mode in ("no-spool", "spool-interval"):
+        mine = [r for r in runs if r["spool"] == mode]
+        best = max(r["delivered"] for r in mine) / raw1["delivered"]
+        rows.append(f"| {mode}: throughput ≥ 80% of raw QoS 1 | {best:.2f} | {'yes' if best >= 0.8 else 'no'} |")
+        half = [r for r in mine if r.get("fraction") == 0.5]
+        if half:
+            p99 = half[0]["subscriber"]["latency_milliseconds"]["p99"]
+            rows.append(f"| {mode}: p99 < 10 ms at 50% | {p99:.1f} ms (load {half[0]['load']}) | {'yes' if p99 < 10 else 'no'} |")
+        bad = sum((r["subscriber"].get("lost") or 0) + r["subscriber"]["reordered"] for r in mine)
+        rows.append(f"| {mode}: no loss, no reordering | {bad} lost or reordered | {'yes' if bad == 0 else 'no'} |")
+    per = scale["rss_per_connection_bytes"]
+    rows.append(f"| ≤ 8 KiB RSS per idle TCP connection | {per:.0f} B | {'yes' if per <= 8192 else 'no'} |")
+    slowest = max(r["listening_ms"] for r in runs)
+    rows.append(f"| start-up < 200 ms (slowest to listening) | {slowest:.0f} ms | {'yes' if slowest < 200 else 'no'} |")
+    return "\n".join(rows)
+
+
 def main():
     broker = Broker()
     try:
@@ -299,15 +320,17 @@ def main():
         bridge_runs = []
         index = 0
         for spool in (False, True):
-            for fraction in (0.25, 0.5, 0.8, 1.0):
+            for fraction in (0.25, 0.5, 0.8, 1.0, 1.5):
                 index += 1
                 run = bridge_run(broker, spool, round(raw1["delivered"] * fraction), index)
+                run["fraction"] = fraction
                 bridge_runs.append(run)
                 if run["delivered"] < 0.9 * run["offered"]:
                     break
         scale = connection_scale(broker)
         startups = [(r["name"], r["listening_ms"], r["ready_ms"]) for r in bridge_runs]
         text = table(raw1, [raw0, raw1, raw1_small] + bridge_runs, scale, startups)
+        text += "\n\n" + targets(raw1, bridge_runs, scale)
         with open(os.path.join(OUT, "results.md"), "w") as f:
             f.write(text + "\n")
         with open(os.path.join(OUT, "results.json"), "w") as f:

@@ -10,12 +10,14 @@ import PackageDescription
 /// - `BridgeServer`: sockets (SwiftNIO), spool, metrics, the services that wire it together.
 /// - `cctr-bridge`, `cctr-sim`: executables that parse flags and start services.
 /// - `cctr-fuzz`: the libFuzzer harness over the connection pipeline (scripts/fuzz.sh).
+/// - `cctr-bench`: the measuring subscriber and the raw publisher of `scripts/bench.sh`.
 let package = Package(
     name: "cctr-bridge",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cctr-bridge", targets: ["cctr-bridge"]),
         .executable(name: "cctr-sim", targets: ["cctr-sim"]),
+        .executable(name: "cctr-bench", targets: ["cctr-bench"]),
         .library(name: "CarscopCodec", targets: ["CarscopCodec"]),
         .library(name: "BridgeCore", targets: ["BridgeCore"]),
     ],
@@ -98,6 +100,15 @@ let package = Package(
         /// Declares libFuzzer's `LLVMFuzzerRunDriver` for `cctr-fuzz` (see scripts/fuzz.sh).
         .target(name: "CFuzzDriver"),
         .executableTarget(name: "cctr-fuzz", dependencies: ["BridgeCore", "CarscopCodec", "CFuzzDriver"]),
+        .executableTarget(
+            name: "cctr-bench",
+            dependencies: [
+                "BridgeCore",
+                "Mosquitto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "TestSupport",
             dependencies: [],
@@ -108,6 +119,7 @@ let package = Package(
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TestSupport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["cctr-fuzz", "TestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["cctr-bench", "BridgeCore"]),
         .testTarget(
             name: "BridgeServerTests",
             dependencies: [

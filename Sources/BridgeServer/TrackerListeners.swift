@@ -133,6 +133,10 @@ public final class TrackerListeners: Sendable {
         return try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            // Each queued datagram costs the kernel about 1 KiB of buffer, so the default
+            // (~208 KiB) overflows and drops positions after a ~0.1 s stall at 2,000 frames/s.
+            // Linux caps this at net.core.rmem_max.
+            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(TrackerUDPHandler(

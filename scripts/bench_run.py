@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""The measurements behind scripts/bench.sh (which builds and calls this).
+
+Usage: bench_run.py BIN_DIR OUT_DIR. Everything runs on loopback against a private mosquitto;
+every process started here is stopped here. Each figure is written next to the load average
+at the time it was taken, since other work on the machine skews it.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BIN, OUT = sys.argv[1], sys.argv[2]
+DURATION = float(os.environ.get("BENCH_DURATION", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "10000"))
+RAW_COUNT = {0: int(os.environ.get("BENCH_RAW_COUNT_QOS0", "400000")),
+             1: int(os.environ.get("BENCH_RAW_COUNT_QOS1", "250000"))}
+TICK = os.sysconf("SC_CLK_TCK")
+WORK = tempfile.mkdtemp(prefix="cctr-bench-")
+RESULTS = {"runs": []}
+
+
+def log(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def loadavg():
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def wait_for_port(port, deadline_s=10.0):
+    start = time.monotonic()
+    while time.monotonic() - start < deadline_s:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return time.monotonic()
+        time.sleep(0.001)
+    raise RuntimeError(f"port {port} not listening after {deadline_s} s")
+
+
+def wait_for_file(path, deadline_s=10.0):
+    start = time.monotonic()
+    while not os.path.exists(path):
+        if time.monotonic() - start > deadline_s:
+            raise RuntimeError(f"{path} did not appear")
+        time.sleep(0.01)
+
+
+def stop(process, timeout=15):
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Broker:
+    def __init__(self):
+        self.port = free_port()
+        conf = os.path.join(WORK, "mosquitto.conf")
+        with open(conf, "w") as f:
+            f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+                    "max_queued_messages 0\nmax_inflight_messages 0\npersistence false\n"
+                    "log_dest none\n")
+        self.process = subprocess.Popen(["mosquitto", "-c", conf])
+        wait_for_port(self.port)
+
+    def cpu(self):
+        return cpu_seconds(self.process.pid)
+
+
+class Subscriber:
+    """cctr-bench subscribe, started and subscribed before the sender."""
+
+    def __init__(self, broker, name, qos=1, send_log=None, expect=None, idle=5):
+        self.output = os.path.join(OUT, f"{name}.subscriber.json")
+        ready = os.path.join(WORK, f"{name}.ready")
+        args = [f"{BIN}/cctr-bench", "subscribe", "--port", str(broker.port), "--qos", str(qos),
+                "--idle", str(idle), "--max-duration", "300", "--ready-file", ready, "--output", self.output]
+        if send_log:
+            args += ["--send-log", send_log]
+        if expect:
+            args += ["--expect", str(expect)]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+        wait_for_file(ready)
+
+    def result(self):
+        self.process.wait(360)
+        with open(self.output) as f:
+            return json.load(f)
+
+
+def raw_limit(broker, qos, window=None):
+    name = f"raw-qos{qos}" + (f"-window{window}" if window else "")
+    send_log = os.path.join(WORK, f"{name}.sendlog")
+    count = RAW_COUNT[qos]
+    log(f"== {name}: {count} messages (load {loadavg()})")
+    sub = Subscriber(broker, name, qos=qos, send_log=send_log, expect=count)
+    load = loadavg()
+    broker_cpu = broker.cpu()
+    publisher = subprocess.run(
+        [f"{BIN}/cctr-bench", "publish", "--port", str(broker.port), "--qos", str(qos),
+         "--count", str(count), "--send-log", send_log] + (["--window", str(window)] if window else []),
+        check=True, capture_output=True, text=True, timeout=300)
+    pub = json.loads(publisher.stdout)
+    delivered = sub.result()
+    run = {
+        "name": name, "kind": "raw", "qos": qos, "load": load,
+        "offered": pub["messages_per_second"], "delivered": delivered["messages_per_second"],
+        "sent": pub["published"], "subscriber": delivered,
+        "broker_cpu_seconds": broker.cpu() - broker_cpu,
+    }
+    log(f"   published {pub['messages_per_second']:.0f}/s, delivered {delivered['messages_per_second']:.0f}/s")
+    RESULTS["runs"].append(run)
+    return run
+
+
+class Bridge:
+    def __init__(self, broker, spool_dir=None):
+        self.tracker_port = free_port()
+        self.metrics_port = free_port()
+        args = [f"{BIN}/cctr-bridge", "serve", "--listen", f"127.0.0.1:{self.tracker_port}",
+                "--mqtt-url", f"mqtt://127.0.0.1:{broker.port}",
+                "--metrics-listen", f"127.0.0.1:{self.metrics_port}", "--instance", "bench"]
+        if spool_dir:
+            args += ["--spool-dir", spool_dir, "--spool-sync", "interval"]
+        self.stderr = open(os.path.join(WORK, "bridge.log"), "ab")
+        start = time.monotonic()
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.stderr)
+        self.listening_ms = (wait_for_port(self.tracker_port) - start) * 1000
+        self.ready_ms = (self.wait_ready() - start) * 1000
+
+    def wait_ready(self):
+        url = f"http://127.0.0.1:{self.metrics_port}/readyz"
+        for _ in range(2000):
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        return time.monotonic()
+            except OSError:
+                pass
+            time.sleep(0.002)
+        raise RuntimeError("bridge not ready")
+
+    def cpu(self):
+        return cpu_seconds(self.process.pid)
+
+    def rss(self):
+        return rss_kib(self.process.pid)
+
+    def stop(self):
+        stop(self.process)
+        self.stderr.close()
+
+
+def sim_args(bridge, prefix, tcp, udp, extra):
+    return [f"{BIN}/cctr-sim", "--port", str(bridge.tracker_port), "--tcp", str(tcp), "--udp", str(udp),
+            "--id-prefix", prefix, "--heartbeat-every", "0", "--nofix-probability", "0",
+            "--connect-rate", "2000", "--report", "json"] + extra
+
+
+def bridge_run(broker, spool, rate, index):
+    mode = "spool-interval" if spool else "no-spool"
+    name = f"bridge-{mode}-{int(rate)}"
+    spool_dir = os.path.join(WORK, f"spool-{index}") if spool else None
+    send_log = os.path.join(WORK, f"{name}.sendlog")
+    bridge = Bridge(broker, spool_dir)
+    log(f"== {name}: listening {bridge.listening_ms:.0f} ms, ready {bridge.ready_ms:.0f} ms (load {loadavg()})")
+    sub = Subscriber(broker, name, send_log=send_log)
+    load = loadavg()
+    cpu0, broker0, started = bridge.cpu(), broker.cpu(), time.monotonic()
+    sim = subprocess.run(
+        sim_args(bridge, f"R{index}", 1000, 100, ["--rate", str(rate), "--duration", str(DURATION), "--send-log", send_log]),
+        check=True, capture_output=True, text=True, timeout=DURATION + 120)
+    delivered = sub.result()
+    wall = time.monotonic() - started
+    run = {
+        "name": name, "kind": "bridge", "spool": mode, "target_rate": rate, "load": load,
+        "offered": delivered.get("sent", 0) / DURATION, "delivered": delivered["messages_per_second"],
+        "subscriber": delivered, "simulator": json.loads(sim.stdout),
+        "bridge_cpu_percent": 100 * (bridge.cpu() - cpu0) / wall,
+        "bridge_cpu_us_per_message": 1e6 * (bridge.cpu() - cpu0) / max(delivered["unique"], 1),
+        "broker_cpu_percent": 100 * (broker.cpu() - broker0) / wall,
+        "listening_ms": bridge.listening_ms, "ready_ms": bridge.ready_ms,
+        "rss_kib": bridge.rss(),
+    }
+    bridge.stop()
+    if spool_dir:
+        shutil.rmtree(spool_dir, ignore_errors=True)
+    lat = delivered.get("latency_milliseconds") or {}
+    log(f"   offered {run['offered']:.0f}/s delivered {run['delivered']:.0f}/s lost {delivered.get('lost')} "
+        f"dup {delivered['duplicates']} reordered {delivered['reordered']} p50 {lat.get('p50')} p99 {lat.get('p99')} "
+        f"bridge cpu {run['bridge_cpu_percent']:.0f}% broker cpu {run['broker_cpu_percent']:.0f}%")
+    RESULTS["runs"].append(run)
+    return run
+
+
+def established(port):
+    out = subprocess.run(["ss", "-Htn", "state", "established", f"( sport = :{port} )"],
+                         capture_output=True, text=True).stdout
+    return sum(1 for line in out.splitlines() if line.strip())
+
+
+def connection_scale(broker):
+    bridge = Bridge(broker)
+    time.sleep(1)
+    rss0 = bridge.rss()
+    log(f"== connections: {CONNECTIONS} TCP trackers, 1 frame / 30 s (load {loadavg()}), idle RSS {rss0} KiB")
+    sim = subprocess.Popen(
+        sim_args(bridge, "C", CONNECTIONS, 0, ["--interval", "30", "--duration", "60"]),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    start = time.monotonic()
+    while established(bridge.tracker_port) < CONNECTIONS and time.monotonic() - start < 30:
+        time.sleep(0.5)
+    connected_after = time.monotonic() - start
+    count = established(bridge.tracker_port)
+    time.sleep(5)
+    load = loadavg()
+    cpu0, t0 = bridge.cpu(), time.monotonic()
+    time.sleep(20)
+    cpu_percent = 100 * (bridge.cpu() - cpu0) / (time.monotonic() - t0)
+    rss1 = bridge.rss()
+    stop(sim)
+    bridge.stop()
+    run = {
+        "name": "connections", "kind": "connections", "load": load, "connections": count,
+        "connect_seconds": connected_after, "rss_before_kib": rss0, "rss_after_kib": rss1,
+        "rss_per_connection_bytes": (rss1 - rss0) * 1024 / max(count, 1), "bridge_cpu_percent": cpu_percent,
+    }
+    log(f"   {count} connected in {connected_after:.1f} s, RSS {rss0} -> {rss1} KiB = "
+        f"{run['rss_per_connection_bytes']:.0f} B/connection, CPU {cpu_percent:.1f}%")
+    RESULTS["runs"].append(run)
+    return run
+
+
+def fmt_lat(run):
+    lat = run["subscriber"].get("latency_milliseconds")
+    return f"{lat['p50']:.2f} / {lat['p99']:.2f} / {lat['max']:.0f}" if lat else "-"
+
+
+def table(raw1, runs, scale, startups):
+    rows = ["| run | load avg (1/5/15) | offered msg/s | delivered msg/s | / raw QoS 1 | lost | dup | reordered | latency ms p50 / p99 / max | bridge CPU | broker CPU |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for run in runs:
+        sub = run["subscriber"]
+        lost = sub.get("lost")
+        ratio = run["delivered"] / raw1["delivered"]
+        bridge_cpu = (f"{run['bridge_cpu_percent']:.0f}% ({run['bridge_cpu_us_per_message']:.0f} µs/msg)"
+                      if "bridge_cpu_percent" in run else "-")
+        broker_cpu = (f"{run['broker_cpu_percent']:.0f}%" if "broker_cpu_percent" in run
+                      else f"{run['broker_cpu_seconds']:.1f} s")
+        rows.append(f"| {run['name']} | {run['load']} | {run['offered']:.0f} | {run['delivered']:.0f} | {ratio:.2f} | "
+                    f"{lost if lost is not None else sub['gaps']} | {sub['duplicates']} | {sub['reordered']} | "
+                    f"{fmt_lat(run)} | {bridge_cpu} | {broker_cpu} |")
+    rows += ["", "| connection scale | value |", "|---|---|",
+             f"| load avg | {scale['load']} |",
+             f"| connections | {scale['connections']} (connected in {scale['connect_seconds']:.1f} s) |",
+             f"| bridge RSS before / after | {scale['rss_before_kib']} / {scale['rss_after_kib']} KiB |",
+             f"| RSS per connection | {scale['rss_per_connection_bytes']:.0f} B |",
+             f"| bridge CPU at {scale['connections'] / 30:.0f} frames/s | {scale['bridge_cpu_percent']:.1f}% of a core |",
+             "", "| start-up (process start →) | ms |", "|---|---|"]
+    rows += [f"| {name} | listening {a:.0f}, /readyz {b:.0f} |" for name, a, b in startups]
+    return "\n".join(rows)
+
+
+def targets(raw1, runs, scale):
+    rows = ["| target | measured | met |", "|---|---|---|"]
+    for mode in ("no-spool", "spool-interval"):
+        mine = [r for r in runs if r["spool"] == mode]
+        best = max(r["delivered"] for r in mine) / raw1["delivered"]
+        rows.append(f"| {mode}: throughput ≥ 80% of raw QoS 1 | {best:.2f} | {'yes' if best >= 0.8 else 'no'} |")
+        half = [r for r in mine if r.get("fraction") == 0.5]
+        if half:
+            p99 = half[0]["subscriber"]["latency_milliseconds"]["p99"]
+            rows.append(f"| {mode}: p99 < 10 ms at 50% | {p99:.1f} ms (load {half[0]['load']}) | {'yes' if p99 < 10 else 'no'} |")
+        bad = sum((r["subscriber"].get("lost") or 0) + r["subscriber"]["reordered"] for r in mine)
+        rows.append(f"| {mode}: no loss, no reordering | {bad} lost or reordered | {'yes' if bad == 0 else 'no'} |")
+    per = scale["rss_per_connection_bytes"]
+    rows.append(f"| ≤ 8 KiB RSS per idle TCP connection | {per:.0f} B | {'yes' if per <= 8192 else 'no'} |")
+    slowest = max(r["listening_ms"] for r in runs)
+    rows.append(f"| start-up < 200 ms (slowest to listening) | {slowest:.0f} ms | {'yes' if slowest < 200 else 'no'} |")
+    return "\n".join(rows)
+
+
+def main():
+    broker = Broker()
+    try:
+        log(f"machine: {os.cpu_count()} cores, load {loadavg()}")
+        raw0 = raw_limit(broker, 0)
+        raw1 = raw_limit(broker, 1)
+        # libmosquitto walks its whole outgoing list on every PUBACK: a smaller window is
+        # cheaper per message (see docs/performance.md).
+        raw1_small = raw_limit(broker, 1, window=100)
+        bridge_runs = []
+        index = 0
+        for spool in (False, True):
+            for fraction in (0.25, 0.5, 0.8, 1.0, 1.5):
+                index += 1
+                run = bridge_run(broker, spool, round(raw1["delivered"] * fraction), index)
+                run["fraction"] = fraction
+                bridge_runs.append(run)
+                if run["delivered"] < 0.9 * run["offered"]:
+                    break
+        scale = connection_scale(broker)
+        startups = [(r["name"], r["listening_ms"], r["ready_ms"]) for r in bridge_runs]
+        text = table(raw1, [raw0, raw1, raw1_small] + bridge_runs, scale, startups)
+        text += "\n\n" + targets(raw1, bridge_runs, scale)
+        with open(os.path.join(OUT, "results.md"), "w") as f:
+            f.write(text + "\n")
+        with open(os.path.join(OUT, "results.json"), "w") as f:
+            json.dump(RESULTS, f, indent=1)
+        print(text)
+    finally:
+        stop(broker.process)
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

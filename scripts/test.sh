@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then runs every check CI runs.
-#   1. swift test (unit tests, and integration tests against a real mosquitto on loopback),
-#      then the fault tests alone
+#   1. swift test: unit, integration (a real mosquitto on loopback), CLI and fault tests
 #   2. cctr-bridge decode over the public sample frames and hostile input, every payload
 #      validated against schemas/ (and the schemas' own examples)
 #   3. the deployment files (systemd-analyze, Kubernetes and compose schemas, ACL)

@@ -12,24 +12,18 @@ final class TrackerClient: @unchecked Sendable {
     let fd: Int32
     let isUDP: Bool
 
-    init(tcpPort port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        isUDP = false
-        var address = Self.loopback(port: port)
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else {
-            close(fd)
-            throw POSIXError(.ECONNREFUSED)
-        }
-        var timeout = timeval(tv_sec: 15, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    convenience init(tcpPort port: Int) throws {
+        try self.init(port: port, type: Int32(SOCK_STREAM.rawValue))
     }
 
-    init(udpPort port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        isUDP = true
+    /// A connected UDP socket: every `send` is one datagram from the same source port.
+    convenience init(udpPort port: Int) throws {
+        try self.init(port: port, type: Int32(SOCK_DGRAM.rawValue))
+    }
+
+    private init(port: Int, type: Int32) throws {
+        fd = socket(AF_INET, type, 0)
+        isUDP = type == Int32(SOCK_DGRAM.rawValue)
         var address = Self.loopback(port: port)
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }

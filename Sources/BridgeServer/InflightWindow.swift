@@ -18,8 +18,6 @@ final class InflightWindow: Sendable {
         state = Mutex(State(available: capacity))
     }
 
-    var inUse: Int { state.withLock { capacity - $0.available } }
-
     /// Takes between 1 and `maximum` slots, waiting until at least one is free.
     func acquireUpTo(_ maximum: Int) async -> Int {
         while true {

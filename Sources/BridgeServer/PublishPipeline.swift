@@ -100,7 +100,10 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
             let queued = ingress.withLock { $0.queue.count }
-            if queued == 0, spool.statistics.pendingRecords == 0, window.inUse == 0 { return true }
+            // Unacknowledged records stay pending in the spool, so this is "all acknowledged".
+            // (In-flight window slots are no measure: the publisher holds some while it
+            // waits for new records.)
+            if queued == 0, spool.statistics.pendingRecords == 0 { return true }
             try? await Task.sleep(for: .milliseconds(10))
         }
         return false

@@ -47,6 +47,7 @@ import Testing
         tracker.shutdownWrite()
         try await fixture.waitFor("device offline") { messages in
             messages.contains { $0.topic == "cctr/CC8011400042499/availability" && $0.text == "offline" }
+                && messages.contains { $0.topic == "cctr/CC8011400042499/status" && $0.json?["state"]?.string == "offline" }
         }
         let offline = try #require(fixture.messages(on: "/CC8011400042499/status").last?.json)
         #expect(offline["state"]?.string == "offline")

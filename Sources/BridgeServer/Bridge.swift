@@ -33,7 +33,7 @@ public final class Bridge: Sendable {
     private let listening = AtomicFlag()
 
     private struct RunState: Sendable {
-        var boundEndpoints: [TrackerListeners.Endpoint] = []
+        var boundEndpoints: [ListenAddress] = []
         var healthPort: Int?
         var healthChannel: (any Channel)?
         var shutdownRequested = false
@@ -94,13 +94,8 @@ public final class Bridge: Sendable {
             publishRaw: options.publishRaw,
             isAllowed: isAllowed
         )
-        var endpoints: [TrackerListeners.Endpoint] = []
-        for address in options.listen {
-            if address.transport != .udp { endpoints.append(.init(transport: .tcp, host: address.host, port: address.port)) }
-            if address.transport != .tcp { endpoints.append(.init(transport: .udp, host: address.host, port: address.port)) }
-        }
         listeners = TrackerListeners(
-            endpoints: endpoints, group: group, context: context, hub: hub,
+            endpoints: options.listen.flatMap(\.split), group: group, context: context, hub: hub,
             settings: ListenerSettings(
                 idleTimeout: Int64(options.idleTimeout) * 1000, frameRateLimit: options.frameRateLimit,
                 maxConnections: options.maxConnections, maxConnectionsPerIP: options.maxConnectionsPerIP
@@ -125,7 +120,7 @@ public final class Bridge: Sendable {
 
     /// The device endpoints actually bound (ports chosen by the system when 0 was asked);
     /// valid once `waitUntilStarted()` returned.
-    public var boundEndpoints: [TrackerListeners.Endpoint] { state.withLock { $0.boundEndpoints } }
+    public var boundEndpoints: [ListenAddress] { state.withLock { $0.boundEndpoints } }
 
     /// The health/metrics port actually bound.
     public var healthPort: Int? { state.withLock { $0.healthPort } }

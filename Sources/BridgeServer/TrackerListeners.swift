@@ -4,28 +4,11 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// The device-facing sockets: a TCP server and/or a UDP socket per listen address, all
+/// The device-facing sockets: a TCP server or a UDP socket per listen address (each with
+/// transport `.tcp` or `.udp`; `ListenAddress.split` turns a bare address into both), all
 /// feeding the same `DeviceHub`.
 public final class TrackerListeners: Sendable {
-    public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
-        public var transport: Transport
-        public var host: String
-        public var port: Int
-
-        public init(transport: Transport, host: String, port: Int) {
-            self.transport = transport
-            self.host = host
-            self.port = port
-        }
-
-        /// `tcp://0.0.0.0:8888`, `udp://[::]:8888`.
-        public var description: String {
-            let shownHost = host.contains(":") ? "[\(host)]" : host
-            return "\(transport.rawValue)://\(shownHost):\(port)"
-        }
-    }
-
-    private let endpoints: [Endpoint]
+    private let endpoints: [ListenAddress]
     private let group: any EventLoopGroup
     private let context: ConnectionPipeline.Context
     private let hub: DeviceHub
@@ -38,7 +21,7 @@ public final class TrackerListeners: Sendable {
     private let connections = OpenChannels()
 
     public init(
-        endpoints: [Endpoint], group: any EventLoopGroup, context: ConnectionPipeline.Context, hub: DeviceHub,
+        endpoints: [ListenAddress], group: any EventLoopGroup, context: ConnectionPipeline.Context, hub: DeviceHub,
         settings: ListenerSettings, instance: String, bindings: UDPBindings?, logger: Logger
     ) {
         self.endpoints = endpoints
@@ -53,8 +36,8 @@ public final class TrackerListeners: Sendable {
     }
 
     /// Binds every endpoint; returns them with the ports actually bound (for port 0).
-    public func start() async throws -> [Endpoint] {
-        var bound: [Endpoint] = []
+    public func start() async throws -> [ListenAddress] {
+        var bound: [ListenAddress] = []
         for endpoint in endpoints {
             let channel = endpoint.transport == .udp ? try await bindUDP(endpoint) : try await bindTCP(endpoint)
             channels.withLock { $0.append(channel) }
@@ -84,7 +67,7 @@ public final class TrackerListeners: Sendable {
 
     public var openConnections: Int { limiter.total }
 
-    private func bindTCP(_ endpoint: Endpoint) async throws -> any Channel {
+    private func bindTCP(_ endpoint: ListenAddress) async throws -> any Channel {
         let context = self.context
         let hub = self.hub
         let settings = self.settings
@@ -124,7 +107,7 @@ public final class TrackerListeners: Sendable {
             .get()
     }
 
-    private func bindUDP(_ endpoint: Endpoint) async throws -> any Channel {
+    private func bindUDP(_ endpoint: ListenAddress) async throws -> any Channel {
         let context = self.context
         let hub = self.hub
         let settings = self.settings

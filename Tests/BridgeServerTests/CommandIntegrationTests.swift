@@ -166,14 +166,20 @@ enum Publisher {
         return url
     }
 
-    @Test func replyMatchingTheTemplateAcksTheCommand() async throws {
-        let templates = try Self.templatesFile()
+    /// A bridge with those templates and a tracker logged in to it.
+    static func loggedInTracker() async throws -> (BridgeFixture, TrackerClient) {
+        let templates = try templatesFile()
         defer { try? FileManager.default.removeItem(at: templates) }
         let fixture = try await BridgeFixture.start { $0.commands = templates.path }
-        defer { Task { await fixture.tearDown() } }
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
         try tracker.send(CommandIntegrationTests.login)
         try await fixture.waitFor("online") { $0.contains { $0.topic.hasSuffix("/availability") } }
+        return (fixture, tracker)
+    }
+
+    @Test func replyMatchingTheTemplateAcksTheCommand() async throws {
+        let (fixture, tracker) = try await Self.loggedInTracker()
+        defer { Task { await fixture.tearDown() } }
         try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd", payload: #"{"id":"p-1","type":"positionSingle"}"#)
         let frame = String(decoding: tracker.receive(), as: UTF8.self)
         #expect(frame.hasPrefix("*") && frame.hasSuffix("AP00^") && frame.count == 18, "\(frame)")
@@ -193,13 +199,8 @@ enum Publisher {
     }
 
     @Test func deviceLeavingBeforeItsReplyFailsTheCommand() async throws {
-        let templates = try Self.templatesFile()
-        defer { try? FileManager.default.removeItem(at: templates) }
-        let fixture = try await BridgeFixture.start { $0.commands = templates.path }
+        let (fixture, tracker) = try await Self.loggedInTracker()
         defer { Task { await fixture.tearDown() } }
-        let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
-        try tracker.send(CommandIntegrationTests.login)
-        try await fixture.waitFor("online") { $0.contains { $0.topic.hasSuffix("/availability") } }
         try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd", payload: #"{"id":"p-2","type":"positionSingle"}"#)
         #expect(!tracker.receive().isEmpty)
         tracker.shutdownWrite()

@@ -53,6 +53,14 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
+    /// One address per transport: a bare address (`.both`) becomes a TCP and a UDP one.
+    public var split: [ListenAddress] {
+        switch transport {
+        case .both: [ListenAddress(transport: .tcp, host: host, port: port), ListenAddress(transport: .udp, host: host, port: port)]
+        case .tcp, .udp: [self]
+        }
+    }
+
     /// `host:port` with IPv6 hosts bracketed, without a scheme.
     public var hostAndPort: String {
         (host.contains(":") ? "[\(host)]" : host) + ":" + String(port)

@@ -59,12 +59,16 @@ final class CommandService: DeviceTrafficObserver {
         case .brokerMessage(let message, let now):
             return incoming(message, now: now, hub: hub)
         case .frame(let frame, let deviceID, let now):
-            let body = String(latin1: frame.raw.dropFirst(17).dropLast())
             let handle = hub.handle(forDevice: deviceID)
-            if handle?.transport == .udp {
-                state.withLock { $0.lastDatagram[deviceID] = now }
+            let hasCommands = state.withLock { state in
+                if handle?.transport == .udp { state.lastDatagram[deviceID] = now }
+                return state.queues[deviceID] != nil
             }
             acknowledge(frame, deviceID: deviceID, handle: handle, now: now)
+            // Every position passes here: a device with no command waiting, nearly all of
+            // them, costs one lookup (a command that arrives later is dispatched on arrival).
+            guard hasCommands else { return [] }
+            let body = String(latin1: frame.raw.dropFirst(17).dropLast())
             return withQueue(deviceID, hub: hub, now: now) { queue, _ in
                 queue.deviceFrame(word: frame.word, body: body, raw: String(latin1: frame.raw), now: now)
                     + queue.deviceUplink(now: now)

@@ -71,7 +71,7 @@ public final class Bridge: Sendable {
             ),
             logger: logger
         )
-        pipeline = PublishPipeline(spool: spool, client: client, metrics: metrics, logger: logger, window: 1000)
+        pipeline = PublishPipeline(spool: spool, client: client, metrics: metrics, logger: logger, window: options.mqttMaxInflight)
         hub = DeviceHub(
             topics: topics, statusIntervalMilliseconds: Int64(options.statusInterval) * 1000,
             sink: pipeline, metrics: metrics, logger: logger

@@ -11,10 +11,16 @@ final class InflightWindow: Sendable {
     }
 
     let capacity: Int
+    /// Free slots a full window needs before the waiting publisher is woken. Waking it per
+    /// PUBACK made a saturated bridge hop threads once per message (the loop thread resumes
+    /// the task, which publishes one message and waits again); waking it per eighth of the
+    /// window lets it publish in bursts, while the other seven eighths keep the broker busy.
+    let wakeThreshold: Int
     private let state: Mutex<State>
 
     init(capacity: Int) {
         self.capacity = capacity
+        wakeThreshold = max(1, capacity / 8)
         state = Mutex(State(available: capacity))
     }
 
@@ -29,7 +35,7 @@ final class InflightWindow: Sendable {
             if granted > 0 { return granted }
             await withCheckedContinuation { continuation in
                 let resumeNow = state.withLock { state -> Bool in
-                    if state.available > 0 { return true }
+                    if state.available >= wakeThreshold { return true }
                     state.roomWaiters.append(continuation)
                     return false
                 }
@@ -42,8 +48,11 @@ final class InflightWindow: Sendable {
         guard count > 0 else { return }
         let (room, empty) = state.withLock { state -> ([CheckedContinuation<Void, Never>], [CheckedContinuation<Void, Never>]) in
             state.available += count
-            let room = Array(state.roomWaiters)
-            state.roomWaiters.removeAll()
+            var room: [CheckedContinuation<Void, Never>] = []
+            if state.available >= wakeThreshold {
+                room = Array(state.roomWaiters)
+                state.roomWaiters.removeAll()
+            }
             guard state.available == capacity else { return (room, []) }
             defer { state.emptyWaiters.removeAll() }
             return (room, state.emptyWaiters)

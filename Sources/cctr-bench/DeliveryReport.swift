@@ -7,6 +7,10 @@ struct DeliveryReport: Codable {
     var duplicates: Int
     var reordered: Int
     var withoutSequence: Int
+    /// Retained messages delivered for the subscription, not counted.
+    var ignoredRetained: Int
+    /// Payloads without an id or device id, not counted.
+    var ignoredUnreadable: Int
     var devices: Int
     /// Sequence gaps between each device's lowest and highest received sequence.
     var gaps: Int
@@ -14,6 +18,8 @@ struct DeliveryReport: Codable {
     var sent: Int?
     /// Send-log entries never received; `nil` without a send log.
     var lost: Int?
+    /// Up to 20 of the lost messages (`device_id sequence`), to look for a pattern.
+    var lostSample: [String]?
     /// Unique messages per second between the first and the last receipt.
     var messagesPerSecond: Double
     var seconds: Double
@@ -25,6 +31,8 @@ struct DeliveryReport: Codable {
         duplicates = tally.duplicates
         reordered = tally.reordered
         withoutSequence = tally.withoutSequence
+        ignoredRetained = tally.ignoredRetained
+        ignoredUnreadable = tally.ignoredUnreadable
         devices = tally.deviceCount
         gaps = tally.gaps
         let span = tally.firstReceipt.flatMap { first in tally.lastReceipt.map { $0 - first } } ?? 0
@@ -32,12 +40,16 @@ struct DeliveryReport: Codable {
         messagesPerSecond = span > 0 ? Double(tally.unique) / seconds : 0
         if let sendLog {
             var latencies: [Int64] = []
+            var lostSample: [String] = []
             latencies.reserveCapacity(sendLog.count)
             for entry in sendLog {
                 if let receipt = tally.receipt(deviceID: entry.deviceID, sequence: entry.sequence) {
                     latencies.append(receipt - entry.unixNanoseconds)
+                } else if lostSample.count < 20 {
+                    lostSample.append("\(entry.deviceID) \(entry.sequence)")
                 }
             }
+            self.lostSample = lostSample
             sent = sendLog.count
             lost = sendLog.count - latencies.count
             latencyMilliseconds = LatencySummary(nanoseconds: latencies)
@@ -54,7 +66,7 @@ struct DeliveryReport: Codable {
     var text: String {
         var lines = [
             "received \(received) (unique \(unique), duplicates \(duplicates)) from \(devices) devices in \(String(format: "%.2f", seconds)) s: \(Int(messagesPerSecond)) msg/s",
-            "reordered \(reordered), sequence gaps \(gaps), without sequence \(withoutSequence)",
+            "reordered \(reordered), sequence gaps \(gaps), without sequence \(withoutSequence), ignored: \(ignoredRetained) retained, \(ignoredUnreadable) unreadable",
         ]
         if let sent, let lost { lines.append("sent \(sent), lost \(lost)") }
         if let latency = latencyMilliseconds {

@@ -27,6 +27,10 @@ struct DeliveryTally {
     private(set) var reordered = 0
     /// New messages without a sequence (no status tail, e.g. no-fix positions).
     private(set) var withoutSequence = 0
+    /// Retained messages (sent for the subscription, not by the run).
+    var ignoredRetained = 0
+    /// Payloads without an id or device id.
+    var ignoredUnreadable = 0
     private(set) var firstReceipt: Int64?
     private(set) var lastReceipt: Int64?
     private var seenIDs = Set<UInt64>()

@@ -58,10 +58,17 @@ struct SubscribeCommand: AsyncParsableCommand {
         }
         var tally = DeliveryTally()
         for await event in connection.events {
-            guard case .message(let message) = event, !message.retain else { continue }
+            guard case .message(let message) = event else { continue }
+            guard !message.retain else {
+                tally.ignoredRetained += 1
+                continue
+            }
             let now = Self.now()
             lastActivity.store(now)
-            guard let fields = PayloadFields(message.payload) else { continue }
+            guard let fields = PayloadFields(message.payload) else {
+                tally.ignoredUnreadable += 1
+                continue
+            }
             tally.record(fields, at: now)
             if let expect, tally.unique >= expect { watchdog.cancel() }
         }

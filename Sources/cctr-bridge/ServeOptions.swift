@@ -29,6 +29,9 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("mqtt-session-expiry"), help: help("mqtt-session-expiry"))
     var mqttSessionExpiry: String?
 
+    @Option(name: .customLong("mqtt-max-inflight"), help: help("mqtt-max-inflight"))
+    var mqttMaxInflight: String?
+
     @Option(name: .customLong("topic-base"), help: help("topic-base"))
     var topicBase: String?
 
@@ -137,6 +140,7 @@ struct ServeOptions: ParsableArguments {
             ("mqtt-cert-file", mqttCertFile.map { [$0] }),
             ("mqtt-key-file", mqttKeyFile.map { [$0] }),
             ("mqtt-session-expiry", mqttSessionExpiry.map { [$0] }),
+            ("mqtt-max-inflight", mqttMaxInflight.map { [$0] }),
             ("topic-base", topicBase.map { [$0] }),
             ("instance", instance.map { [$0] }),
             ("metrics-listen", metricsListen.map { [$0] }),

@@ -20,6 +20,7 @@ import Testing
         ("mqtt-url", "http://broker:1883"), ("mqtt-url", "mqtt://user:pass@broker:1883"), ("mqtt-url", "mqtt://"),
         ("mqtt-url", "mqtt://broker:0"), ("mqtt-url", "mqtt://broker/path"),
         ("mqtt-session-expiry", "-1"), ("mqtt-session-expiry", "abc"), ("mqtt-session-expiry", "1.5"),
+        ("mqtt-max-inflight", "0"), ("mqtt-max-inflight", "65536"),
         ("topic-base", "$SYS"), ("topic-base", "a//b"), ("topic-base", "a/+/b"), ("topic-base", "a/#"),
         ("topic-base", ""), ("topic-base", "/cctr"),
         ("instance", ""), ("instance", "a/b"), ("instance", "host.example"), ("instance", String(repeating: "x", count: 33)),

@@ -18,6 +18,7 @@ extension BridgeOptions {
         set("mqtt-cert-file", mqttCertFile)
         set("mqtt-key-file", mqttKeyFile)
         set("mqtt-session-expiry", mqttSessionExpiry)
+        set("mqtt-max-inflight", mqttMaxInflight)
         set("topic-base", topicBase)
         set("instance", instance)
         set("metrics-listen", metricsListen.hostAndPort)

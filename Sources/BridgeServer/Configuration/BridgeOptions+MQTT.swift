@@ -15,6 +15,7 @@ extension BridgeOptions {
             mqtt.tls = .init(caFile: mqttCAFile, certFile: mqttCertFile, keyFile: mqttKeyFile)
         }
         mqtt.sessionExpiry = UInt32(clamping: mqttSessionExpiry)
+        mqtt.maxInflight = mqttMaxInflight
         return mqtt
     }
 }

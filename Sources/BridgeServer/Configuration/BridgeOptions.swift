@@ -18,6 +18,9 @@ public struct BridgeOptions: Sendable, Equatable {
     public var mqttKeyFile: String?
     /// Seconds.
     public var mqttSessionExpiry: Int
+    /// QoS 1 publishes awaiting their PUBACK at once: the pipeline's window and
+    /// libmosquitto's `MOSQ_OPT_SEND_MAXIMUM`.
+    public var mqttMaxInflight: Int
     public var topicBase: String
     public var instance: String
     /// Always `.tcp`.
@@ -107,6 +110,7 @@ public struct BridgeOptions: Sendable, Equatable {
             mqttCertFile: try r.optional("mqtt-cert-file") { $0 },
             mqttKeyFile: try r.optional("mqtt-key-file") { $0 },
             mqttSessionExpiry: try r.integer("mqtt-session-expiry"),
+            mqttMaxInflight: try r.integer("mqtt-max-inflight"),
             topicBase: try r.value("topic-base", topicPrefix),
             instance: try r.value("instance") { text in
                 (try? TopicLayout(instance: text)) != nil ? text : nil

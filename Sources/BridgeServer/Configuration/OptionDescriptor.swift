@@ -85,6 +85,10 @@ public struct OptionDescriptor: Sendable, Equatable {
             help: "MQTT 5 session expiry (3.1.1: persistent session); client id cctr-bridge-<instance>.",
             kind: .integer(0...4_294_967_295, unit: "seconds")),
         .init(
+            name: "mqtt-max-inflight", defaultText: "1000",
+            help: "QoS 1 publishes awaiting PUBACK at once (the send window).",
+            kind: .integer(1...65_535, unit: "messages")),
+        .init(
             name: "topic-base", defaultText: "cctr", help: "Topic base of every topic.",
             kind: .text(
                 allowed: "topic levels separated by /, not starting with $, no empty level, no +, # or NUL")),

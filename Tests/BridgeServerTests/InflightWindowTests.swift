@@ -1,0 +1,52 @@
+@testable import BridgeServer
+import Synchronization
+import Testing
+
+@Suite struct InflightWindowTests {
+    @Test func grantsWhatIsFreeWithoutWaiting() async {
+        let window = InflightWindow(capacity: 16)
+        #expect(await window.acquireUpTo(10) == 10)
+        #expect(await window.acquireUpTo(10) == 6)
+        window.release(16)
+        #expect(await window.acquireUpTo(100) == 16)
+    }
+
+    /// A full window wakes its publisher once an eighth of it is free, not per PUBACK, so a
+    /// saturated bridge publishes in bursts instead of hopping threads for every message.
+    @Test func aFullWindowWakesThePublisherOnceAnEighthIsFree() async throws {
+        let window = InflightWindow(capacity: 16)
+        #expect(window.wakeThreshold == 2)
+        #expect(await window.acquireUpTo(16) == 16)
+        let granted = Atomic<Int>(0)
+        let waiter = Task {
+            let n = await window.acquireUpTo(16)
+            granted.store(n, ordering: .sequentiallyConsistent)
+            return n
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        window.release(1)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(granted.load(ordering: .sequentiallyConsistent) == 0)
+        window.release(1)
+        #expect(await waiter.value == 2)
+    }
+
+    @Test func aWindowOfOneStillWakesOnEveryRelease() async {
+        let window = InflightWindow(capacity: 1)
+        #expect(window.wakeThreshold == 1)
+        #expect(await window.acquireUpTo(4) == 1)
+        let waiter = Task { await window.acquireUpTo(4) }
+        window.release(1)
+        #expect(await waiter.value == 1)
+    }
+
+    @Test func waitUntilEmptyReturnsOnceEverySlotIsBack() async {
+        let window = InflightWindow(capacity: 8)
+        #expect(await window.acquireUpTo(8) == 8)
+        let emptied = Task { await window.waitUntilEmpty() }
+        window.release(3)
+        window.release(5)
+        await emptied.value
+        #expect(await window.acquireUpTo(8) == 8)
+    }
+}

@@ -7,9 +7,13 @@ import Spool
 import Synchronization
 
 /// Moves accepted messages to the broker without losing them: `submit` (from the device
-/// event loops, never blocking) → an ingress queue → the spool (appended in batches, in
-/// order) → MQTT publishes with up to `window` in flight → acknowledged in the spool on
-/// PUBACK.
+/// event loops, never blocking) → the spool, in order → MQTT publishes with up to `window`
+/// in flight → acknowledged in the spool on PUBACK.
+///
+/// `submit` appends to the spool itself when the spool takes a record without waiting
+/// (memory, `interval`, `never`) and nothing is queued ahead of it. Otherwise (`always` waits
+/// for the fsync; `block` waits for room) records go to an ingress queue that an appender
+/// task moves into the spool in batches; later submissions queue behind them, so order holds.
 ///
 /// When the broker connection drops, publishes fail with `notConnected`; the pipeline waits
 /// for the next connection and for the messages libmosquitto still had in flight (it resends
@@ -19,6 +23,8 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         var queue: Deque<[UInt8]> = []
         var waiter: CheckedContinuation<Void, Never>?
         var closed = false
+        /// The appender holds a batch it has not appended yet: direct appends would overtake it.
+        var appending = false
     }
 
     private let spool: Spool
@@ -30,8 +36,9 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     private let ingress = Mutex(Ingress())
     private let failedSinceRequeue = AtomicFlag()
     private let appenderFinished = Latch()
+    private let droppedReported = Mutex<UInt64>(0)
 
-    public init(spool: Spool, client: MosquittoClient, metrics: BridgeMetrics, logger: Logger, window: Int = 1000) {
+    public init(spool: Spool, client: MosquittoClient, metrics: BridgeMetrics, logger: Logger, window: Int = 256) {
         self.spool = spool
         self.client = client
         self.metrics = metrics
@@ -49,13 +56,30 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
 
     public func submit(_ message: OutboundMessage) {
         let record = SpoolRecord(message, acceptedAt: WallClock.milliseconds()).encoded()
+        let spool = self.spool
+        var failure: (any Error)?
+        var appended = false
         let waiter = ingress.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.closed else { return nil }
+            if state.queue.isEmpty, !state.appending {
+                // Under the ingress lock, so concurrent submitters append in one order.
+                do {
+                    appended = try spool.appendIfImmediate(record) != nil
+                    if appended { return nil }
+                } catch {
+                    failure = error
+                    return nil
+                }
+            }
             state.queue.append(record)
             defer { state.waiter = nil }
             return state.waiter
         }
         waiter?.resume()
+        if appended { reportSpoolStatistics() }
+        if let failure {
+            logger.error("spool append failed; message lost", metadata: ["error": "\(failure)", "count": "1"])
+        }
     }
 
     /// Tells the pipeline the broker connection's state (from the client's event stream).
@@ -112,7 +136,6 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     // MARK: - Appending
 
     private func appendLoop() async {
-        var droppedReported: UInt64 = 0
         while true {
             let (batch, closed) = await nextBatch()
             do {
@@ -122,12 +145,8 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
                     "error": "\(error)", "count": "\(batch.count)",
                 ])
             }
-            let statistics = spool.statistics
-            metrics.spoolBytes.record(statistics.bytes)
-            if statistics.droppedRecords > droppedReported {
-                metrics.spoolDropped.increment(by: Int64(statistics.droppedRecords - droppedReported))
-                droppedReported = statistics.droppedRecords
-            }
+            ingress.withLock { $0.appending = false }
+            reportSpoolStatistics()
             if closed {
                 appenderFinished.open()
                 return
@@ -140,6 +159,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
             let taken: (Deque<[UInt8]>, Bool)? = ingress.withLock { state in
                 if !state.queue.isEmpty || state.closed {
                     defer { state.queue.removeAll(keepingCapacity: true) }
+                    state.appending = true
                     return (state.queue, state.closed)
                 }
                 return nil
@@ -154,6 +174,18 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
                 if resumeNow { continuation.resume() }
             }
         }
+    }
+
+    /// Spool size and drops as metrics, after every append (direct or batch) and published
+    /// batch: a lock and two atomic stores.
+    private func reportSpoolStatistics() {
+        let statistics = spool.statistics
+        metrics.spoolBytes.record(statistics.bytes)
+        let newlyDropped = droppedReported.withLock { reported -> UInt64 in
+            defer { reported = max(reported, statistics.droppedRecords) }
+            return statistics.droppedRecords > reported ? statistics.droppedRecords - reported : 0
+        }
+        if newlyDropped > 0 { metrics.spoolDropped.increment(by: Int64(newlyDropped)) }
     }
 
     // MARK: - Publishing
@@ -175,6 +207,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
             for entry in entries {
                 publish(entry)
             }
+            reportSpoolStatistics()
         }
     }
 

@@ -111,22 +111,37 @@ public final class Spool: Sendable {
     /// spool is full in `block` mode it suspends until room frees up; cancelling that wait
     /// throws `CancellationError` and appends nothing.
     public func append(_ record: [UInt8]) async throws -> SpoolEntryID {
+        let recordCRC = try checked(record)
+        if let id = try appendAtOnce(record, recordCRC: recordCRC) { return id }
+        return try await appendSuspending(record, recordCRC: recordCRC)
+    }
+
+    /// Appends the record if that needs no waiting, from any thread: returns `nil`, appending
+    /// nothing, when `append` would suspend (the sync of `always` mode on disk, or a full spool
+    /// in `block` mode). Lets a caller skip a task hop per record on the hot path.
+    public func appendIfImmediate(_ record: [UInt8]) throws -> SpoolEntryID? {
+        try appendAtOnce(record, recordCRC: try checked(record))
+    }
+
+    /// The record's CRC (0 in memory), or `recordTooLarge`.
+    private func checked(_ record: [UInt8]) throws -> UInt32 {
         let cost = configuration.storage == .memory ? record.count : RecordFrame.headerSize + record.count
         guard record.count <= RecordFrame.maxRecordBytes, cost <= configuration.maxBytes else {
             throw SpoolError.recordTooLarge(size: record.count, limit: min(RecordFrame.maxRecordBytes, configuration.maxBytes))
         }
-        let recordCRC = configuration.storage == .memory ? 0 : CRC32.checksum(record)
-        if configuration.syncMode != .always || configuration.storage == .memory {
-            let outcome = core.withState { state, effects in
-                state.append(record, recordCRC: recordCRC, effects: &effects)
-            }
-            switch outcome {
-            case .appended(let sequence): return SpoolEntryID(sequence: sequence)
-            case .failed(let error): throw error
-            case .full: break
-            }
+        return configuration.storage == .memory ? 0 : CRC32.checksum(record)
+    }
+
+    private func appendAtOnce(_ record: [UInt8], recordCRC: UInt32) throws -> SpoolEntryID? {
+        guard configuration.syncMode != .always || configuration.storage == .memory else { return nil }
+        let outcome = core.withState { state, effects in
+            state.append(record, recordCRC: recordCRC, effects: &effects)
         }
-        return try await appendSuspending(record, recordCRC: recordCRC)
+        switch outcome {
+        case .appended(let sequence): return SpoolEntryID(sequence: sequence)
+        case .failed(let error): throw error
+        case .full: return nil
+        }
     }
 
     /// Appends records in order. In `always` mode it returns once all of them are synced,
@@ -143,11 +158,7 @@ public final class Spool: Sendable {
     /// Like `append`, but in `always` mode it does not wait for the sync (a later `append`
     /// of the same task does, and syncs are in order).
     private func appendWithoutWaitingForSync(_ record: [UInt8]) async throws {
-        let cost = configuration.storage == .memory ? record.count : RecordFrame.headerSize + record.count
-        guard record.count <= RecordFrame.maxRecordBytes, cost <= configuration.maxBytes else {
-            throw SpoolError.recordTooLarge(size: record.count, limit: min(RecordFrame.maxRecordBytes, configuration.maxBytes))
-        }
-        let recordCRC = configuration.storage == .memory ? 0 : CRC32.checksum(record)
+        let recordCRC = try checked(record)
         let outcome = core.withState { state, effects in
             state.append(record, recordCRC: recordCRC, effects: &effects)
         }

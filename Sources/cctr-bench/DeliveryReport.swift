@@ -24,8 +24,11 @@ struct DeliveryReport: Codable {
     var messagesPerSecond: Double
     var seconds: Double
     var latencyMilliseconds: LatencySummary?
+    /// The same for messages sent from `warmUp` seconds after the first send on: without the
+    /// start, where every tracker connects and logs in at once.
+    var steadyLatencyMilliseconds: LatencySummary?
 
-    init(tally: DeliveryTally, sendLog: [SendLogReader.Entry]?) {
+    init(tally: DeliveryTally, sendLog: [SendLogReader.Entry]?, warmUp: Double = 2) {
         received = tally.received
         unique = tally.unique
         duplicates = tally.duplicates
@@ -40,11 +43,14 @@ struct DeliveryReport: Codable {
         messagesPerSecond = span > 0 ? Double(tally.unique) / seconds : 0
         if let sendLog {
             var latencies: [Int64] = []
+            var steady: [Int64] = []
             var lostSample: [String] = []
             latencies.reserveCapacity(sendLog.count)
+            let steadyFrom = (sendLog.map(\.unixNanoseconds).min() ?? 0) + Int64(warmUp * 1e9)
             for entry in sendLog {
                 if let receipt = tally.receipt(deviceID: entry.deviceID, sequence: entry.sequence) {
                     latencies.append(receipt - entry.unixNanoseconds)
+                    if entry.unixNanoseconds >= steadyFrom { steady.append(receipt - entry.unixNanoseconds) }
                 } else if lostSample.count < 20 {
                     lostSample.append("\(entry.deviceID) \(entry.sequence)")
                 }
@@ -53,6 +59,7 @@ struct DeliveryReport: Codable {
             sent = sendLog.count
             lost = sendLog.count - latencies.count
             latencyMilliseconds = LatencySummary(nanoseconds: latencies)
+            steadyLatencyMilliseconds = LatencySummary(nanoseconds: steady)
         }
     }
 
@@ -71,6 +78,9 @@ struct DeliveryReport: Codable {
         if let sent, let lost { lines.append("sent \(sent), lost \(lost)") }
         if let latency = latencyMilliseconds {
             lines.append(String(format: "latency ms: p50 %.3f p99 %.3f max %.3f (%d samples)", latency.p50, latency.p99, latency.max, latency.count))
+        }
+        if let latency = steadyLatencyMilliseconds {
+            lines.append(String(format: "after the warm-up: p50 %.3f p99 %.3f max %.3f (%d samples)", latency.p50, latency.p99, latency.max, latency.count))
         }
         return lines.joined(separator: "\n")
     }

@@ -18,8 +18,9 @@ struct PublishCommand: AsyncParsableCommand {
             JSON line on stdout.
             """)
 
-    /// `PublishPipeline`'s default window and `MosquittoClient.Configuration.maxInflight`.
-    static let bridgeWindow = 1000
+    /// The bridge's default `--mqtt-max-inflight`, so that the raw limit is measured with the
+    /// window the bridge uses.
+    static let bridgeWindow = 256
 
     @OptionGroup var broker: BrokerOptions
 
@@ -35,6 +36,9 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "Devices the messages are spread over (round robin).")
     var devices = 1000
 
+    @Option(help: "Messages per second, evenly spaced; none = as fast as the window allows. For latency at a given load.")
+    var rate: Double?
+
     @Option(help: "Publishes unacknowledged at once (QoS 1).")
     var window = bridgeWindow
 
@@ -44,6 +48,7 @@ struct PublishCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...1).contains(qos) else { throw ValidationError("--qos must be 0 or 1.") }
         guard count > 0, devices > 0, window > 0 else { throw ValidationError("--count, --devices and --window must be positive.") }
+        if let rate, !(rate > 0) { throw ValidationError("--rate must be positive.") }
     }
 
     func run() async throws {
@@ -84,6 +89,7 @@ struct PublishCommand: AsyncParsableCommand {
         let pending = Counter(1)
         let failed = Counter()
         let deadline = duration.map { ContinuousClock.now + .nanoseconds(Int64($0 * 1e9)) }
+        let spacing = rate.map { Duration.nanoseconds(Int64(1e9 / $0)) }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
             let thread = Thread {
                 var sentAt = [Int64](repeating: 0, count: messages.count)
@@ -91,6 +97,16 @@ struct PublishCommand: AsyncParsableCommand {
                 var published = 0
                 for (index, message) in messages.enumerated() {
                     if index % 1024 == 0, let deadline, ContinuousClock.now >= deadline { break }
+                    if let spacing {
+                        // Paced from the start, not from the previous send, so a late send
+                        // does not slow the rest down (the next ones go at once).
+                        let due = started + spacing * index
+                        let now = ContinuousClock.now
+                        if due > now {
+                            let wait = (due - now).components
+                            Thread.sleep(forTimeInterval: Double(wait.seconds) + Double(wait.attoseconds) / 1e18)
+                        }
+                    }
                     if qos > 0 { window.wait() }
                     pending.add(1)
                     sentAt[index] = SubscribeCommand.now()

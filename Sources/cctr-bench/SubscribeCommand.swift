@@ -23,6 +23,9 @@ struct SubscribeCommand: AsyncParsableCommand {
     @Option(help: "Send log of the sender (cctr-sim --send-log or cctr-bench publish --send-log), read at the end.")
     var sendLog: String?
 
+    @Option(help: "Seconds from the first send after which latency is also reported apart (steady state).")
+    var warmUp = 2.0
+
     @Option(help: "Seconds without a message, after the first, that end the measurement.")
     var idle = 3.0
 
@@ -77,7 +80,7 @@ struct SubscribeCommand: AsyncParsableCommand {
 
         var entries: [SendLogReader.Entry]?
         if let sendLog { entries = try await SendLogReader.read(path: sendLog) }
-        let report = DeliveryReport(tally: tally, sendLog: entries)
+        let report = DeliveryReport(tally: tally, sendLog: entries, warmUp: warmUp)
         let json = try report.json()
         print(json)
         FileHandle.standardError.write(Data((report.text + "\n").utf8))

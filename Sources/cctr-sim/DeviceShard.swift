@@ -4,12 +4,13 @@ import NIOCore
 ///
 /// One timer per event loop instead of one per device: with 10,000 devices, NIO's
 /// scheduled-task heap cost more than generating and writing the frames. The wheel has one
-/// slot per 10 ms of the tick interval (one turn is exactly one interval); each device sits
-/// in the slot of its random phase and ticks when the wheel passes it.
+/// slot per millisecond of the tick interval (one turn is exactly one interval); each device
+/// sits in the slot of its random phase and ticks when the wheel passes it. (With 10 ms slots
+/// the fleet sent in bursts of rate/100 frames, and the bridge's latency measured the bursts.)
 ///
 /// Not `Sendable`: it lives in a `NIOLoopBoundBox` and is only touched on `eventLoop`.
 final class DeviceShard {
-    private static let slotTarget = TimeAmount.milliseconds(10)
+    private static let slotTarget = TimeAmount.milliseconds(1)
     private static let maximumSlots = 100_000
 
     private let eventLoop: any EventLoop

@@ -20,7 +20,7 @@ import TestSupport
         #expect(o.mqttURL == "mqtt://127.0.0.1:1883")
         #expect(o.mqttCAFile == nil && o.mqttCertFile == nil && o.mqttKeyFile == nil)
         #expect(o.mqttSessionExpiry == 300)
-        #expect(o.mqttMaxInflight == 1000)
+        #expect(o.mqttMaxInflight == 256)
         #expect(o.topicBase == "cctr")
         #expect(o.instance == "main")
         #expect(o.metricsListen == ListenAddress(transport: .tcp, host: "127.0.0.1", port: 9888))

@@ -297,6 +297,34 @@ struct SpoolTests {
         await spool.close()
     }
 
+    @Test("appendIfImmediate appends unless append would wait", arguments: storages)
+    func appendIfImmediate(kind: String) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = configuration(kind, directory: directory)
+        configuration.fullPolicy = .block
+        configuration.maxBytes = kind == "memory" ? 1000 : 8 * 120
+        let spool = try Spool(configuration: configuration, logger: quietLogger)
+        guard kind != "always" else {
+            // The fsync is a wait: nothing is appended, the caller must use `append`.
+            #expect(try spool.appendIfImmediate(record(0, size: 100)) == nil)
+            #expect(spool.statistics.pendingRecords == 0)
+            await spool.close()
+            return
+        }
+        var ids: [SpoolEntryID] = []
+        while let id = try spool.appendIfImmediate(record(ids.count, size: 100)) {
+            ids.append(id)
+        }
+        // Full in block mode: refused without appending, where `append` would suspend.
+        #expect(ids.count >= 5 && spool.statistics.pendingRecords == ids.count)
+        #expect(throws: SpoolError.self) { try spool.appendIfImmediate(record(0, size: 5000)) }
+        let entries = try await spool.take(exactly: ids.count)
+        #expect(entries.map(\.id) == ids)
+        #expect(entries.map(\.record) == (0..<ids.count).map { record($0, size: 100) })
+        await spool.close()
+    }
+
     @Test("cancelling a blocked append appends nothing")
     func cancelBlockedAppend() async throws {
         let spool = try Spool(

@@ -85,8 +85,8 @@ public struct OptionDescriptor: Sendable, Equatable {
             help: "MQTT 5 session expiry (3.1.1: persistent session); client id cctr-bridge-<instance>.",
             kind: .integer(0...4_294_967_295, unit: "seconds")),
         .init(
-            name: "mqtt-max-inflight", defaultText: "1000",
-            help: "QoS 1 publishes awaiting PUBACK at once (the send window).",
+            name: "mqtt-max-inflight", defaultText: "256",
+            help: "QoS 1 publishes awaiting PUBACK at once (the send window); libmosquitto's cost per PUBACK grows with it.",
             kind: .integer(1...65_535, unit: "messages")),
         .init(
             name: "topic-base", defaultText: "cctr", help: "Topic base of every topic.",

@@ -37,6 +37,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     private let failedSinceRequeue = AtomicFlag()
     private let appenderFinished = Latch()
     private let droppedReported = Mutex<UInt64>(0)
+    private let congested = Atomic<Bool>(false)
 
     public init(spool: Spool, client: MosquittoClient, metrics: BridgeMetrics, logger: Logger, window: Int = 256) {
         self.spool = spool
@@ -52,7 +53,9 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     /// blocks (`--spool-full block` with a full spool) or the disk stalls.
     public static let ingressLimit = 4096
 
-    public var isCongested: Bool { ingress.withLock { $0.queue.count >= Self.ingressLimit } }
+    /// Read for every frame by every device event loop, so an atomic rather than the ingress
+    /// lock (which the loops contended for); set and cleared under that lock.
+    public var isCongested: Bool { congested.load(ordering: .relaxed) }
 
     public func submit(_ message: OutboundMessage) {
         let record = SpoolRecord(message, acceptedAt: WallClock.milliseconds()).encoded()
@@ -72,6 +75,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
                 }
             }
             state.queue.append(record)
+            if state.queue.count == Self.ingressLimit { congested.store(true, ordering: .relaxed) }
             defer { state.waiter = nil }
             return state.waiter
         }
@@ -158,7 +162,10 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         while true {
             let taken: (Deque<[UInt8]>, Bool)? = ingress.withLock { state in
                 if !state.queue.isEmpty || state.closed {
-                    defer { state.queue.removeAll(keepingCapacity: true) }
+                    defer {
+                        state.queue.removeAll(keepingCapacity: true)
+                        congested.store(false, ordering: .relaxed)
+                    }
                     state.appending = true
                     return (state.queue, state.closed)
                 }

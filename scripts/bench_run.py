@@ -275,7 +275,7 @@ def connection_scale(broker):
 
 def fmt_lat(run, key="latency_milliseconds"):
     lat = run["subscriber"].get(key)
-    return f"{lat['p50']:.2f} / {lat['p99']:.2f} / {lat['max']:.0f}" if lat else "-"
+    return f"{lat['p50']:.2f} / {lat['p99']:.2f} / {lat['max']:.0f}" if lat and lat["count"] else "-"
 
 
 def table(raw1, runs, scale, startups):

@@ -29,10 +29,10 @@ import Logging
 /// - `always`: `append` returns once its record is `fdatasync`ed, and the publisher sees only
 ///   synced records. Nothing whose append returned is lost, whatever crashes (process, OS,
 ///   power). Concurrent appends share one `fdatasync` (group commit).
-/// - `interval`: a background thread writes appended records to the kernel within
-///   microseconds and syncs every `syncInterval`. A process crash loses only records not yet
-///   handed to the kernel (the last few microseconds); power loss or an OS crash loses at
-///   most the last interval.
+/// - `interval`: a background thread writes appended records to the kernel within about a
+///   millisecond (what arrives in that millisecond shares one write) and syncs every
+///   `syncInterval`. A process crash loses only records not yet handed to the kernel (about
+///   the last millisecond); power loss or an OS crash loses at most the last interval.
 /// - `never`: written to the kernel as in `interval`, synced only by `close`; the OS decides
 ///   otherwise.
 /// In memory mode (no directory) nothing survives a restart.

@@ -147,6 +147,17 @@ public struct JSONWriter: Sendable {
         if let milliseconds { timestamp(milliseconds: milliseconds) } else { null() }
     }
 
+    /// The bytes as a string of lowercase hex digits, two per byte.
+    mutating func hexString(_ value: some Collection<UInt8>) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value {
+            bytes.append(Self.hexDigits[Int(byte >> 4)])
+            bytes.append(Self.hexDigits[Int(byte & 0x0F)])
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// Inserts an already serialized JSON value (e.g. a shared `source` object).
     public mutating func rawValue(_ json: [UInt8]) {
         separate()

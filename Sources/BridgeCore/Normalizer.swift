@@ -156,7 +156,7 @@ public struct Normalizer: Sendable {
         w.key("v")
         w.integer(1)
         w.key("id")
-        w.string(PayloadID.forFrame(deviceID: deviceID, raw: frame.raw))
+        PayloadID.write(deviceID: deviceID, raw: frame.raw, into: &w)
         w.key("device_id")
         w.string(deviceID)
         w.key("message_type")

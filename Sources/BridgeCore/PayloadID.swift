@@ -9,11 +9,23 @@ import Crypto
 /// the string directly: no intermediate arrays.
 public enum PayloadID {
     public static func forFrame(deviceID: String, raw: some Collection<UInt8>) -> String {
+        hex(frameDigest(deviceID: deviceID, raw: raw))
+    }
+
+    /// Writes the frame's id as a JSON string, without building a `String` first (an id is
+    /// one byte too long for Swift's inline strings, so that was an allocation per message).
+    static func write(deviceID: String, raw: some Collection<UInt8>, into writer: inout JSONWriter) {
+        frameDigest(deviceID: deviceID, raw: raw).withUnsafeBytes { digest in
+            writer.hexString(digest.prefix(8))
+        }
+    }
+
+    private static func frameDigest(deviceID: String, raw: some Collection<UInt8>) -> SHA256.Digest {
         var hasher = SHA256()
         update(&hasher, with: deviceID)
         update(&hasher, with: "|")
         update(&hasher, with: raw)
-        return hex(hasher.finalize())
+        return hasher.finalize()
     }
 
     public static func forDeadLetter(reason: String, raw: some Collection<UInt8>) -> String {

@@ -28,6 +28,7 @@ public final class MosquittoBroker: Sendable {
     /// Starts the broker, waiting until its port accepts connections. A port lost to another
     /// process between picking and binding is replaced by a new one.
     public init(persistence: Bool = false) throws {
+        Self.sweepStrayBrokers
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("mosquitto-test-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -48,6 +49,29 @@ public final class MosquittoBroker: Sendable {
         try? FileManager.default.removeItem(at: directory)
         throw lastError ?? StartError(port: 0, log: "")
     }
+
+    /// Kills brokers that an earlier test process started and never stopped, once per
+    /// process before its first broker. Fixtures tear down in a task (`defer` cannot await);
+    /// when the test process exits first, their broker lives on, reparented to PID 1. Only
+    /// such orphans running a config from a `mosquitto-test-` directory are touched, so the
+    /// brokers of a test run going on beside this one are left alone.
+    private static let sweepStrayBrokers: Void = {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
+        for entry in entries {
+            guard let pid = Int32(entry),
+                  let commandLine = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8),
+                  commandLine.hasPrefix("/usr/sbin/mosquitto\0-c\0"), commandLine.contains("/mosquitto-test-"),
+                  let status = try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8),
+                  status.split(separator: "\n").contains("PPid:\t1")
+            else { continue }
+            _ = Glibc.kill(pid, SIGKILL)
+            let configPath = commandLine.split(separator: "\0").dropFirst(2).first.map(String.init) ?? ""
+            let directory = URL(fileURLWithPath: configPath).deletingLastPathComponent()
+            if directory.lastPathComponent.hasPrefix("mosquitto-test-") {
+                try? FileManager.default.removeItem(at: directory)
+            }
+        }
+    }()
 
     deinit {
         kill()

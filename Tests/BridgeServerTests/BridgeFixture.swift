@@ -31,6 +31,11 @@ final class BridgeFixture: @unchecked Sendable {
         configure(&options)
         let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["\(options.topicBase)/#"], retainAsPublished: true)
         let fixture = try await BridgeFixture(broker: broker, spool: spool, subscriber: subscriber, options: options)
+        if let registry = FixtureTeardown.registry {
+            registry.add(fixture)
+        } else {
+            Issue.record("BridgeFixture started outside a suite marked .tearsDownFixtures: nothing would stop it")
+        }
         // Devices connect after the bridge announced itself, so the reconnect republish of
         // device state does not interleave with a test's own expectations.
         try await fixture.waitFor("bridge online") {

@@ -7,10 +7,9 @@ import TestSupport
 import Testing
 
 /// The live bridge against a real mosquitto, with fake trackers on real loopback sockets.
-@Suite(.serialized) struct BridgeIntegrationTests {
+@Suite(.serialized, .tearsDownFixtures) struct BridgeIntegrationTests {
     @Test func publicFramesOverTCPArePublishedWithStateAndValidPayloads() async throws {
         let fixture = try await BridgeFixture.start()
-        defer { Task { await fixture.tearDown() } }
         try await fixture.waitFor("bridge online") { $0.contains { $0.topic == "cctr/bridge/test/state" && $0.text == "online" } }
 
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
@@ -59,7 +58,6 @@ import Testing
 
     @Test func udpDatagramsAreSessionsBoundByLogin() async throws {
         let fixture = try await BridgeFixture.start()
-        defer { Task { await fixture.tearDown() } }
         let tracker = try TrackerClient(udpPort: fixture.udpPort)
         try tracker.send("*160618232529UB05CW9999C00000538232529A5009.1747N01910.3829E0.000160618298.2811000000L000000^")
         try tracker.send("*160618232614UD00232614A5009.1747N01910.3829E0.000160618298.2811000000L000001^*170821223045UB00HSO^")
@@ -75,7 +73,6 @@ import Testing
 
     @Test func aNewSessionReplacesTheOldOneWithoutOffline() async throws {
         let fixture = try await BridgeFixture.start()
-        defer { Task { await fixture.tearDown() } }
         let login = "*150817160254UB05CC8011400042499160254A2106.8799S14910.2583E000.0150817158.3511111111L000000^"
         let first = try TrackerClient(tcpPort: fixture.tcpPort)
         try first.send(login)
@@ -92,7 +89,6 @@ import Testing
 
     @Test func brokerRestartIsSurvivedWithoutLoss() async throws {
         let fixture = try await BridgeFixture.start(persistence: true)
-        defer { Task { await fixture.tearDown() } }
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
         try tracker.send("*150817160254UB05CC8011400042499160254A2106.8799S14910.2583E000.0150817158.3511111111L000000^")
         try await fixture.waitFor("login") { $0.contains { $0.topic == "cctr/CC8011400042499/position" } }
@@ -124,7 +120,6 @@ import Testing
 
     @Test func shutdownPublishesOfflineForDevicesAndTheBridge() async throws {
         let fixture = try await BridgeFixture.start()
-        defer { Task { await fixture.tearDown() } }
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
         try tracker.send("*150817160254UB05CC8011400042499160254A2106.8799S14910.2583E000.0150817158.3511111111L000000^")
         try await fixture.waitFor("online") { $0.contains { $0.topic.hasSuffix("/availability") } }
@@ -138,7 +133,6 @@ import Testing
 
     @Test func healthEndpointsReportReadinessAndMetrics() async throws {
         let fixture = try await BridgeFixture.start()
-        defer { Task { await fixture.tearDown() } }
         let port = try #require(fixture.bridge.healthPort)
         try await fixture.waitFor("online") { $0.contains { $0.topic == "cctr/bridge/test/state" } }
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)

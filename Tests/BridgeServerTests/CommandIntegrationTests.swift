@@ -5,7 +5,7 @@ import Testing
 
 /// Commands end to end: `mosquitto_pub` to `<base>/<id>/cmd`, a fake tracker on a real socket
 /// receives the frame, results arrive on `cmd/result` (and the MQTT 5 response topic).
-@Suite(.serialized) struct CommandIntegrationTests {
+@Suite(.serialized, .tearsDownFixtures) struct CommandIntegrationTests {
     static let login = "*150817160254UB05CC8011400042499160254A2106.8799S14910.2583E000.0150817158.3511111111L000000^"
     static let device = "CC8011400042499"
 
@@ -15,7 +15,6 @@ import Testing
 
     @Test func customCommandReachesTheConnectedTracker() async throws {
         let fixture = try await BridgeFixture.start()
-        defer { Task { await fixture.tearDown() } }
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
         try tracker.send(Self.login)
         try await fixture.waitFor("online") { $0.contains { $0.topic.hasSuffix("/availability") } }
@@ -37,7 +36,6 @@ import Testing
 
     @Test func offlineDeviceGetsItsQueuedCommandOnLogin() async throws {
         let fixture = try await BridgeFixture.start()
-        defer { Task { await fixture.tearDown() } }
         try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd",
                               payload: #"{"id":"q-1","type":"custom","params":{"data":"RESET*123456"}}"#)
         try await fixture.waitFor("queued") { _ in results(fixture).contains { $0["status"]?.string == "queued" } }
@@ -50,7 +48,6 @@ import Testing
 
     @Test func queuedCommandExpires() async throws {
         let fixture = try await BridgeFixture.start()
-        defer { Task { await fixture.tearDown() } }
         try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd",
                               payload: #"{"id":"e-1","type":"custom","params":{"data":"X"},"ttl_s":1}"#)
         try await fixture.waitFor("expired", timeout: .seconds(6)) { _ in
@@ -61,7 +58,6 @@ import Testing
 
     @Test func rejectionsAndDeadLetters() async throws {
         let fixture = try await BridgeFixture.start()
-        defer { Task { await fixture.tearDown() } }
         let topic = "cctr/\(Self.device)/cmd"
         try Publisher.publish(port: fixture.broker.port, topic: topic, payload: #"{"id":"x","type":"#)
         try Publisher.publish(port: fixture.broker.port, topic: topic, payload: #"{"id":"u","type":"launchRocket"}"#)
@@ -85,7 +81,6 @@ import Testing
 
     @Test func resultGoesToTheMQTT5ResponseTopicWithCorrelationData() async throws {
         let fixture = try await BridgeFixture.start()
-        defer { Task { await fixture.tearDown() } }
         let responses = try await MosquittoSubscriber(port: fixture.broker.port, topics: ["replies/#"])
         defer { responses.stop() }
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
@@ -105,9 +100,8 @@ import Testing
     /// forwards it to the instance that owns the device, so every command reaches it.
     @Test func commandsReachTheOwningInstanceThroughForwarding() async throws {
         let owner = try await BridgeFixture.start { $0.instance = "alpha" }
-        defer { Task { await owner.tearDown() } }
-        let other = try await BridgeFixture.start(broker: owner.broker) { $0.instance = "beta" }
-        defer { Task { await other.tearDown() } }
+        // A second instance on the same broker, which receives its share of the commands.
+        _ = try await BridgeFixture.start(broker: owner.broker) { $0.instance = "beta" }
         let tracker = try TrackerClient(tcpPort: owner.tcpPort)
         try tracker.send(Self.login)
         try await owner.waitFor("status") { $0.contains { $0.topic == "cctr/\(Self.device)/status" } }
@@ -150,7 +144,7 @@ enum Publisher {
 }
 
 /// Templates with a reply pattern: acked by the device's answer, failed when it leaves first.
-@Suite(.serialized) struct CommandReplyIntegrationTests {
+@Suite(.serialized, .tearsDownFixtures) struct CommandReplyIntegrationTests {
     static let device = CommandIntegrationTests.device
 
     /// The built-in templates with the TK103-style "position now" (AP00 → UB04) enabled.
@@ -179,7 +173,6 @@ enum Publisher {
 
     @Test func replyMatchingTheTemplateAcksTheCommand() async throws {
         let (fixture, tracker) = try await Self.loggedInTracker()
-        defer { Task { await fixture.tearDown() } }
         try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd", payload: #"{"id":"p-1","type":"positionSingle"}"#)
         let frame = String(decoding: tracker.receive(), as: UTF8.self)
         #expect(frame.hasPrefix("*") && frame.hasSuffix("AP00^") && frame.count == 18, "\(frame)")
@@ -200,7 +193,6 @@ enum Publisher {
 
     @Test func deviceLeavingBeforeItsReplyFailsTheCommand() async throws {
         let (fixture, tracker) = try await Self.loggedInTracker()
-        defer { Task { await fixture.tearDown() } }
         try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd", payload: #"{"id":"p-2","type":"positionSingle"}"#)
         #expect(!tracker.receive().isEmpty)
         tracker.shutdownWrite()

@@ -17,7 +17,7 @@ extension Tag {
 /// die, the built `cctr-bridge` binary as a child process. Frames carry per-device sequence
 /// numbers in the odometer field; `DeliveryReport` de-duplicates by payload `id` and checks
 /// nothing is missing and each device's order holds.
-@Suite(.serialized, .tags(.fault)) struct FaultTests {
+@Suite(.serialized, .tearsDownFixtures, .tags(.fault)) struct FaultTests {
     /// A subscriber whose broker session outlives broker restarts (persistent session, and the
     /// broker saves it to disk), so messages published while it reconnects are not missed.
     static func persistentSubscriber(port: Int, id: String = "fault-observer") async throws -> MosquittoSubscriber {
@@ -43,7 +43,6 @@ extension Tag {
     /// and restarted 1 s later. Every frame must arrive, in order per device.
     @Test func brokerKilledDuringStreamLosesNothing() async throws {
         let fixture = try await BridgeFixture.start(persistence: true)
-        defer { Task { await fixture.tearDown() } }
         var observer = try await Self.persistentSubscriber(port: fixture.broker.port)
         try await Task.sleep(for: .milliseconds(1500))  // the broker saves the session (autosave 1 s)
         let fleet = SequencedFleet(count: 3, prefix: "BRK")
@@ -268,7 +267,6 @@ extension Tag {
     /// read once the debt is paid. All 700 arrive, none lost or reordered.
     @Test func frameRateLimitPausesReadingWithoutLoss() async throws {
         let fixture = try await BridgeFixture.start { $0.frameRateLimit = 50 }
-        defer { Task { await fixture.tearDown() } }
         let fleet = SequencedFleet(count: 1, prefix: "RATE")
         try fleet.connect(port: fixture.tcpPort)
         let start = ContinuousClock.now
@@ -287,7 +285,6 @@ extension Tag {
 
     @Test func connectionLimitsRefuseExtraConnections() async throws {
         let fixture = try await BridgeFixture.start { $0.maxConnections = 3 }
-        defer { Task { await fixture.tearDown() } }
         let admitted = try (0..<3).map { _ in try TrackerClient(tcpPort: fixture.tcpPort) }
         try await Task.sleep(for: .milliseconds(200))
         let extra = try TrackerClient(tcpPort: fixture.tcpPort)
@@ -297,7 +294,6 @@ extension Tag {
         try await fixture.waitFor("the admitted device's position") { $0.contains { $0.topic == "cctr/LIMIT0000000001/position" } }
 
         let perIP = try await BridgeFixture.start { $0.maxConnectionsPerIP = 2 }
-        defer { Task { await perIP.tearDown() } }
         let fromOneIP = try (0..<2).map { _ in try TrackerClient(tcpPort: perIP.tcpPort) }
         try await Task.sleep(for: .milliseconds(200))
         let third = try TrackerClient(tcpPort: perIP.tcpPort)
@@ -310,7 +306,6 @@ extension Tag {
         try "KNOWN0000000001\n".write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let fixture = try await BridgeFixture.start { $0.allowlist = file.path }
-        defer { Task { await fixture.tearDown() } }
         let stranger = try TrackerClient(tcpPort: fixture.tcpPort)
         try stranger.send(SequencedFleet.login("STRANGER0000001") + SequencedFleet.position(sequence: 1))
         let known = try TrackerClient(tcpPort: fixture.tcpPort)

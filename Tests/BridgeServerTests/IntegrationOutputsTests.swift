@@ -5,7 +5,7 @@ import Testing
 
 /// Home Assistant discovery, OwnTracks output and `cctr-bridge forget` against a real
 /// mosquitto, with fake trackers on loopback sockets.
-@Suite(.serialized) struct IntegrationOutputsTests {
+@Suite(.serialized, .tearsDownFixtures) struct IntegrationOutputsTests {
     static let device = "CC8011400042499"
     static let login = "*150817160254UB05CC8011400042499160254A2106.8799S14910.2583E000.0150817158.3511111111L000000^"
     static let noFix = "*170821223121UD00061825V0000.0000N00000.0000E000.0040331309.62^"
@@ -44,7 +44,6 @@ import Testing
 
     @Test func discoveryIsRetainedAfterLoginAndRepublishedWhenHomeAssistantComesOnline() async throws {
         let fixture = try await Self.start()
-        defer { Task { await fixture.tearDown() } }
         let watcher = try await MosquittoSubscriber(port: fixture.broker.port, topics: ["homeassistant/#"], retainAsPublished: true)
         defer { watcher.stop() }
         #expect(watcher.messages.isEmpty, "nothing before a device comes online")
@@ -76,7 +75,6 @@ import Testing
 
     @Test func ownTracksGetsValidFixesOnlyAndNeverAnOlderOne() async throws {
         let fixture = try await Self.start()
-        defer { Task { await fixture.tearDown() } }
         let watcher = try await MosquittoSubscriber(port: fixture.broker.port, topics: ["owntracks/#"], retainAsPublished: true)
         defer { watcher.stop() }
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
@@ -98,7 +96,6 @@ import Testing
 
     @Test func forgetClearsEveryRetainedTopicOfTheDevice() async throws {
         let fixture = try await Self.start()
-        defer { Task { await fixture.tearDown() } }
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
         try tracker.send(Self.login)
         let all = ["cctr/#", "homeassistant/#", "owntracks/#"]

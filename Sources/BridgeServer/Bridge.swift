@@ -104,9 +104,10 @@ public final class Bridge: Sendable {
         )
         let client = self.client
         let listening = self.listening
+        let pipeline = self.pipeline
         health = HealthServer(
             host: options.metricsListen.host, port: options.metricsListen.port, metrics: metrics, group: group,
-            logger: logger
+            logger: logger, refreshMetrics: { pipeline.reportSpoolStatistics() }
         ) {
             let up = listening.value
             let connected = client.isConnected

@@ -14,14 +14,21 @@ public final class HealthServer: Sendable {
     private let port: Int
     private let metrics: BridgeMetrics
     private let readiness: Readiness
+    private let refreshMetrics: @Sendable () -> Void
     private let group: any EventLoopGroup
     private let logger: Logger
 
-    public init(host: String, port: Int, metrics: BridgeMetrics, group: any EventLoopGroup, logger: Logger, readiness: @escaping Readiness) {
+    /// `refreshMetrics` runs before each `/metrics` answer, for gauges read from their source
+    /// (the spool) rather than updated on the hot path.
+    public init(
+        host: String, port: Int, metrics: BridgeMetrics, group: any EventLoopGroup, logger: Logger,
+        refreshMetrics: @escaping @Sendable () -> Void = {}, readiness: @escaping Readiness
+    ) {
         self.host = host
         self.port = port
         self.metrics = metrics
         self.readiness = readiness
+        self.refreshMetrics = refreshMetrics
         self.group = group
         self.logger = logger
     }
@@ -30,12 +37,13 @@ public final class HealthServer: Sendable {
     public func bind() async throws -> any Channel {
         let metrics = self.metrics
         let readiness = self.readiness
+        let refreshMetrics = self.refreshMetrics
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(HealthHandler(metrics: metrics, readiness: readiness))
+                    channel.pipeline.addHandler(HealthHandler(metrics: metrics, refreshMetrics: refreshMetrics, readiness: readiness))
                 }
             }
             .bind(host: host, port: port)
@@ -48,10 +56,12 @@ private final class HealthHandler: ChannelInboundHandler, Sendable {
     typealias OutboundOut = HTTPServerResponsePart
 
     let metrics: BridgeMetrics
+    let refreshMetrics: @Sendable () -> Void
     let readiness: HealthServer.Readiness
 
-    init(metrics: BridgeMetrics, readiness: @escaping HealthServer.Readiness) {
+    init(metrics: BridgeMetrics, refreshMetrics: @escaping @Sendable () -> Void, readiness: @escaping HealthServer.Readiness) {
         self.metrics = metrics
+        self.refreshMetrics = refreshMetrics
         self.readiness = readiness
     }
 
@@ -61,6 +71,7 @@ private final class HealthHandler: ChannelInboundHandler, Sendable {
         let (status, contentType, body): (HTTPResponseStatus, String, [UInt8])
         switch (request.method, path) {
         case (.GET, "/metrics"):
+            refreshMetrics()
             (status, contentType, body) = (.ok, "text/plain; version=0.0.4; charset=utf-8", metrics.exposition())
         case (.GET, "/healthz"):
             (status, contentType, body) = (.ok, "text/plain", Array("ok\n".utf8))

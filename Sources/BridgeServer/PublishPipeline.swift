@@ -61,14 +61,12 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         let record = SpoolRecord(message, acceptedAt: WallClock.milliseconds()).encoded()
         let spool = self.spool
         var failure: (any Error)?
-        var appended = false
         let waiter = ingress.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.closed else { return nil }
             if state.queue.isEmpty, !state.appending {
                 // Under the ingress lock, so concurrent submitters append in one order.
                 do {
-                    appended = try spool.appendIfImmediate(record) != nil
-                    if appended { return nil }
+                    if try spool.appendIfImmediate(record) != nil { return nil }
                 } catch {
                     failure = error
                     return nil
@@ -80,7 +78,6 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
             return state.waiter
         }
         waiter?.resume()
-        if appended { reportSpoolStatistics() }
         if let failure {
             logger.error("spool append failed; message lost", metadata: ["error": "\(failure)", "count": "1"])
         }
@@ -150,7 +147,6 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
                 ])
             }
             ingress.withLock { $0.appending = false }
-            reportSpoolStatistics()
             if closed {
                 appenderFinished.open()
                 return
@@ -183,9 +179,9 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         }
     }
 
-    /// Spool size and drops as metrics, after every append (direct or batch) and published
-    /// batch: a lock and two atomic stores.
-    private func reportSpoolStatistics() {
+    /// Spool size and drops as metrics, read from the spool when `/metrics` is scraped rather
+    /// than after every append on the hot path.
+    func reportSpoolStatistics() {
         let statistics = spool.statistics
         metrics.spoolBytes.record(statistics.bytes)
         let newlyDropped = droppedReported.withLock { reported -> UInt64 in
@@ -214,7 +210,6 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
             for entry in entries {
                 publish(entry)
             }
-            reportSpoolStatistics()
         }
     }
 

@@ -51,8 +51,8 @@ public final class MosquittoBroker: Sendable {
     }
 
     /// Kills brokers that an earlier test process started and never stopped, once per
-    /// process before its first broker. Fixtures tear down in a task (`defer` cannot await);
-    /// when the test process exits first, their broker lives on, reparented to PID 1. Only
+    /// process before its first broker: `deinit` does not run when a test process crashes or
+    /// is killed, and its brokers live on, reparented to PID 1. Only
     /// such orphans running a config from a `mosquitto-test-` directory are touched, so the
     /// brokers of a test run going on beside this one are left alone.
     private static let sweepStrayBrokers: Void = {

@@ -46,7 +46,7 @@ struct DeliveryReport: Codable {
             var steady: [Int64] = []
             var lostSample: [String] = []
             latencies.reserveCapacity(sendLog.count)
-            let steadyFrom = (sendLog.map(\.unixNanoseconds).min() ?? 0) + Int64(warmUp * 1e9)
+            let steadyFrom = (sendLog.lazy.map(\.unixNanoseconds).min() ?? 0) + Int64(warmUp * 1e9)
             for entry in sendLog {
                 if let receipt = tally.receipt(deviceID: entry.deviceID, sequence: entry.sequence) {
                     latencies.append(receipt - entry.unixNanoseconds)

@@ -2,7 +2,8 @@
 import PackageDescription
 
 /// Module tiers, lowest first (each may import only those above it):
-/// - `CarscopCodec`: bytes in, typed frames out, frames back. No I/O, no clocks, no Foundation.
+/// - `TrackerCodec`: bytes in, typed messages out, frames back, one folder per protocol
+///   (`Carscop/`, `H02/`) behind the `TrackerProtocol` seam. No I/O, no clocks, no Foundation.
 /// - `BridgeCore`: per-connection sessions, normalization to the contract's JSON payloads,
 ///   command logic. Plain values returning actions; time is passed in.
 /// - `CMosquitto` / `Mosquitto`: the only code that talks to libmosquitto.
@@ -18,7 +19,7 @@ let package = Package(
         .executable(name: "cctr-bridge", targets: ["cctr-bridge"]),
         .executable(name: "cctr-sim", targets: ["cctr-sim"]),
         .executable(name: "cctr-bench", targets: ["cctr-bench"]),
-        .library(name: "CarscopCodec", targets: ["CarscopCodec"]),
+        .library(name: "TrackerCodec", targets: ["TrackerCodec"]),
         .library(name: "BridgeCore", targets: ["BridgeCore"]),
     ],
     dependencies: [
@@ -35,11 +36,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
-        .target(name: "CarscopCodec"),
+        .target(name: "TrackerCodec"),
         .target(
             name: "BridgeCore",
             dependencies: [
-                "CarscopCodec",
+                "TrackerCodec",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
@@ -91,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "cctr-sim",
             dependencies: [
-                "CarscopCodec",
+                "TrackerCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -99,7 +100,7 @@ let package = Package(
         ),
         /// Declares libFuzzer's `LLVMFuzzerRunDriver` for `cctr-fuzz` (see scripts/fuzz.sh).
         .target(name: "CFuzzDriver"),
-        .executableTarget(name: "cctr-fuzz", dependencies: ["BridgeCore", "CarscopCodec", "CFuzzDriver"]),
+        .executableTarget(name: "cctr-fuzz", dependencies: ["BridgeCore", "TrackerCodec", "CFuzzDriver"]),
         .executableTarget(
             name: "cctr-bench",
             dependencies: [
@@ -114,7 +115,7 @@ let package = Package(
             dependencies: [],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "CarscopCodecTests", dependencies: ["CarscopCodec", "TestSupport"]),
+        .testTarget(name: "TrackerCodecTests", dependencies: ["TrackerCodec", "TestSupport"]),
         .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore", "TestSupport"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TestSupport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["cctr-fuzz", "TestSupport"]),

@@ -23,6 +23,9 @@ public struct DeviceDirectory: Sendable {
         var session: SessionID
         var transport: Transport
         var peer: String
+        /// The session's tracker protocol (`carscop`, `h02`); nil when not known yet (a UDP
+        /// binding resumed from before a restart) or from an older bridge's retained status.
+        var protocolName: String?
         var epoch: Int64
         var connectedAt: Int64
         var lastSeen: Int64
@@ -48,7 +51,7 @@ public struct DeviceDirectory: Sendable {
     }
 
     public mutating func loggedIn(
-        _ deviceID: String, session: SessionID, transport: Transport, peer: String, now: Int64,
+        _ deviceID: String, session: SessionID, transport: Transport, peer: String, protocolName: String?, now: Int64,
         into actions: inout [Action]
     ) {
         if let previous = online[deviceID], previous.session != session {
@@ -57,7 +60,7 @@ public struct DeviceDirectory: Sendable {
         let epoch = max(now, (epochs[deviceID] ?? 0) + 1)
         epochs[deviceID] = epoch
         let entry = Entry(
-            session: session, transport: transport, peer: peer, epoch: epoch,
+            session: session, transport: transport, peer: peer, protocolName: protocolName, epoch: epoch,
             connectedAt: now, lastSeen: now, lastStatusAt: now
         )
         online[deviceID] = entry
@@ -94,7 +97,8 @@ public struct DeviceDirectory: Sendable {
         epochs[status.deviceID] = max(epochs[status.deviceID] ?? 0, status.sessionEpoch)
         guard status.online, status.instance == topics.instance, online[status.deviceID] == nil else { return }
         let entry = Entry(
-            session: 0, transport: status.transport, peer: status.peer, epoch: status.sessionEpoch,
+            session: 0, transport: status.transport, peer: status.peer, protocolName: status.protocolName,
+            epoch: status.sessionEpoch,
             connectedAt: status.connectedAt, lastSeen: status.lastSeen, lastStatusAt: now
         )
         actions.append(.publish(availability(status.deviceID, online: false)))
@@ -137,6 +141,8 @@ public struct DeviceDirectory: Sendable {
         w.string(entry.transport.rawValue)
         w.key("peer")
         w.string(entry.peer)
+        w.key("protocol")
+        w.string(entry.protocolName)
         w.key("instance")
         w.string(topics.instance)
         w.key("session_epoch")
@@ -162,12 +168,13 @@ public struct RetainedStatus: Sendable, Equatable {
     public var sessionEpoch: Int64
     public var transport: Transport
     public var peer: String
+    public var protocolName: String?
     public var connectedAt: Int64
     public var lastSeen: Int64
 
     public init(
         deviceID: String, online: Bool, instance: String, sessionEpoch: Int64, transport: Transport,
-        peer: String, connectedAt: Int64, lastSeen: Int64
+        peer: String, protocolName: String? = nil, connectedAt: Int64, lastSeen: Int64
     ) {
         self.deviceID = deviceID
         self.online = online
@@ -175,6 +182,7 @@ public struct RetainedStatus: Sendable, Equatable {
         self.sessionEpoch = sessionEpoch
         self.transport = transport
         self.peer = peer
+        self.protocolName = protocolName
         self.connectedAt = connectedAt
         self.lastSeen = lastSeen
     }
@@ -186,6 +194,7 @@ extension RetainedStatus {
         let state: String
         let transport: String
         let peer: String
+        let `protocol`: String?
         let instance: String
         let session_epoch: Int64
         let connected_at: String
@@ -201,7 +210,7 @@ extension RetainedStatus {
         else { return nil }
         self.init(
             deviceID: wire.device_id, online: wire.state == "online", instance: wire.instance,
-            sessionEpoch: wire.session_epoch, transport: transport, peer: wire.peer,
+            sessionEpoch: wire.session_epoch, transport: transport, peer: wire.peer, protocolName: wire.protocol,
             connectedAt: connectedAt, lastSeen: lastSeen
         )
     }

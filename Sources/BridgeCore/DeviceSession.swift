@@ -1,12 +1,14 @@
-import CarscopCodec
+import TrackerCodec
 import DequeModule
 
 /// The login state of one connection (TCP) or source address (UDP), as a value that returns
 /// actions: no sockets, no clock (times are passed in), so every rule is unit-testable.
 ///
-/// Only `UB05` names the device. Frames that arrive before it are held, bounded in count and
-/// age, and released in arrival order before the login's own frame; whatever is still held
-/// when the session closes is dead-lettered (`never identified`).
+/// A frame that names a device (carscop's `UB05` login, every H02 frame) binds the session to
+/// it; which frames do is the protocol's business, not the session's. Frames that arrive
+/// before any names the device are held, bounded in count and age, and released in arrival
+/// order before the naming frame; whatever is still held when the session closes is
+/// dead-lettered (`never identified`).
 public struct DeviceSession: Sendable {
     public struct Limits: Sendable, Equatable {
         /// Frames held before the login (`--held-frames-max`).
@@ -25,9 +27,9 @@ public struct DeviceSession: Sendable {
         /// before a rebind (that device's session ended).
         case loggedIn(deviceID: String, previous: String?)
         /// Publish this frame for the device, with the time it was received.
-        case deliver(CarscopFrame, deviceID: String, receivedAt: Int64)
+        case deliver(DeviceMessage, deviceID: String, receivedAt: Int64)
         /// A heartbeat; `deviceID` is nil before the login.
-        case heartbeat(CarscopFrame, deviceID: String?, receivedAt: Int64)
+        case heartbeat(DeviceMessage, deviceID: String?, receivedAt: Int64)
         case deadLetter(FrameRejection, deviceID: String?, receivedAt: Int64)
         /// The session ended while bound to `deviceID` (close, or nothing more to say).
         case ended(deviceID: String)
@@ -35,7 +37,7 @@ public struct DeviceSession: Sendable {
 
     public let limits: Limits
     public private(set) var deviceID: String?
-    private var held: Deque<(frame: CarscopFrame, receivedAt: Int64)> = []
+    private var held: Deque<(frame: DeviceMessage, receivedAt: Int64)> = []
     private let isAllowed: @Sendable (String) -> Bool
 
     /// - Parameter isAllowed: the device allowlist (`--allowlist`); ids it refuses are
@@ -48,12 +50,9 @@ public struct DeviceSession: Sendable {
     public var heldCount: Int { held.count }
 
     /// A decoded frame arrived.
-    public mutating func receive(_ frame: CarscopFrame, at now: Int64, into actions: inout [Action]) {
+    public mutating func receive(_ frame: DeviceMessage, at now: Int64, into actions: inout [Action]) {
         expireHeld(now: now, into: &actions)
-        switch frame.content {
-        case .heartbeat:
-            actions.append(.heartbeat(frame, deviceID: deviceID, receivedAt: now))
-        case .login(let id, _):
+        if let id = frame.deviceID {
             guard isAllowed(id) else {
                 actions.append(.deadLetter(
                     FrameRejection(reason: .notInAllowlist, raw: frame.raw, detail: "device \(id) is not in the allowlist"),
@@ -70,22 +69,22 @@ public struct DeviceSession: Sendable {
                     actions.append(.deliver(entry.frame, deviceID: id, receivedAt: entry.receivedAt))
                 }
             }
-            actions.append(.deliver(frame, deviceID: id, receivedAt: now))
-        default:
-            if let deviceID {
-                actions.append(.deliver(frame, deviceID: deviceID, receivedAt: now))
-            } else {
-                if held.count >= limits.heldFramesMax, let oldest = held.popFirst() {
-                    actions.append(.deadLetter(
-                        FrameRejection(
-                            reason: .heldFramesOverflow, raw: oldest.frame.raw,
-                            detail: "more than \(limits.heldFramesMax) frames before the login"
-                        ),
-                        deviceID: nil, receivedAt: oldest.receivedAt
-                    ))
-                }
-                held.append((frame, now))
+            actions.append(frame.isHeartbeat ? .heartbeat(frame, deviceID: id, receivedAt: now) : .deliver(frame, deviceID: id, receivedAt: now))
+        } else if frame.isHeartbeat {
+            actions.append(.heartbeat(frame, deviceID: deviceID, receivedAt: now))
+        } else if let deviceID {
+            actions.append(.deliver(frame, deviceID: deviceID, receivedAt: now))
+        } else {
+            if held.count >= limits.heldFramesMax, let oldest = held.popFirst() {
+                actions.append(.deadLetter(
+                    FrameRejection(
+                        reason: .heldFramesOverflow, raw: oldest.frame.raw,
+                        detail: "more than \(limits.heldFramesMax) frames before the login"
+                    ),
+                    deviceID: nil, receivedAt: oldest.receivedAt
+                ))
             }
+            held.append((frame, now))
         }
     }
 
@@ -123,7 +122,7 @@ public struct DeviceSession: Sendable {
     public mutating func close(into actions: inout [Action]) {
         while let entry = held.popFirst() {
             actions.append(.deadLetter(
-                FrameRejection(reason: .neverIdentified, raw: entry.frame.raw, detail: "no UB05 login on this connection"),
+                FrameRejection(reason: .neverIdentified, raw: entry.frame.raw, detail: "no frame on this connection named its device (carscop: no UB05 login)"),
                 deviceID: nil, receivedAt: entry.receivedAt
             ))
         }

@@ -1,4 +1,4 @@
-import CarscopCodec
+import TrackerCodec
 
 /// Parses the contract's UTC timestamps (`YYYY-MM-DDTHH:MM:SSZ` or with `.sss`), e.g. for
 /// `decode --received-at`. Returns milliseconds since the Unix epoch.

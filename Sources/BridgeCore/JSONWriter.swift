@@ -1,4 +1,4 @@
-import CarscopCodec
+import TrackerCodec
 
 /// A minimal JSON writer for the bridge's fixed payloads, appending UTF-8 straight into a
 /// byte array: no dictionaries, no `Encodable` machinery, no `Double` descriptions on the hot

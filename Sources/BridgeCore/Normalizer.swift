@@ -1,4 +1,4 @@
-import CarscopCodec
+import TrackerCodec
 
 /// Turns decoded frames and rejections into the contract's payloads and topics.
 ///
@@ -15,13 +15,13 @@ public struct Normalizer: Sendable {
     /// The dead-letter `raw` keeps at most this many bytes (`truncated: true` beyond).
     public static let deadLetterRawLimit = 1024
 
-    /// A position-bearing frame (`UB05`, `UD00`, `UB04` on `position`; `UD04` on `history`).
-    /// Also returns the fix time and validity the retention rule needs.
+    /// A position-bearing frame (carscop `UB05`, `UD00`, `UB04`, H02 `V1`… on `position`;
+    /// carscop `UD04` on `history`). Also returns the fix time the retention rule needs.
     public func position(
-        _ frame: CarscopFrame, gps: GPSBlock, deviceID: String, topic: TopicLayout.DeviceTopic,
+        _ frame: DeviceMessage, fix: Fix, deviceID: String, topic: TopicLayout.DeviceTopic,
         settings: DeviceSettings, receivedAt: Int64, source: PayloadSource
     ) -> (message: OutboundMessage, fixTime: Int64) {
-        let times = FrameTimes(frame: frame, gps: gps, offset: settings.timeZoneOffsetSeconds, receivedAt: receivedAt)
+        let times = FrameTimes(frame: frame, fix: fix, offset: settings.timeZoneOffsetSeconds, receivedAt: receivedAt)
         var w = JSONWriter()
         w.beginObject()
         writeHead(&w, frame: frame, deviceID: deviceID)
@@ -33,7 +33,7 @@ public struct Normalizer: Sendable {
         w.timestamp(milliseconds: receivedAt)
         w.key("time_source")
         w.string(times.source.rawValue)
-        writeFix(&w, gps: gps, settings: settings)
+        writeFix(&w, fix, settings: settings)
         w.key("source")
         w.rawValue(source.json)
         w.endObject()
@@ -44,21 +44,22 @@ public struct Normalizer: Sendable {
         return (message, times.fixTime)
     }
 
-    /// A `UA01` alarm: published once, on `alarm`, carrying its own position.
+    /// An alarm (carscop `UA01`, or one raised by an H02 status word) on `alarm`, carrying
+    /// the frame's position.
     public func alarm(
-        _ frame: CarscopFrame, code: String, label: String, gps: GPSBlock, deviceID: String,
+        _ frame: DeviceMessage, alarm: DeviceAlarm, fix: Fix, deviceID: String,
         settings: DeviceSettings, receivedAt: Int64, source: PayloadSource
     ) -> OutboundMessage {
-        let times = FrameTimes(frame: frame, gps: gps, offset: settings.timeZoneOffsetSeconds, receivedAt: receivedAt)
+        let times = FrameTimes(frame: frame, fix: fix, offset: settings.timeZoneOffsetSeconds, receivedAt: receivedAt)
         var w = JSONWriter(capacity: 640)
         w.beginObject()
         writeHead(&w, frame: frame, deviceID: deviceID)
         w.key("alarm")
-        w.string(AlarmKind(code: code).rawValue)
+        w.string(alarm.name.rawValue)
         w.key("code")
-        w.string(code)
+        w.string(alarm.code)
         w.key("label")
-        w.string(label)
+        w.string(alarm.label)
         w.key("time")
         w.timestamp(seconds: times.fixTime)
         w.key("received_at")
@@ -71,7 +72,7 @@ public struct Normalizer: Sendable {
         writeOptionalTime(&w, times.deviceTime)
         w.key("time_source")
         w.string(times.source.rawValue)
-        writeFix(&w, gps: gps, settings: settings)
+        writeFix(&w, fix, settings: settings)
         w.endObject()
         w.key("source")
         w.rawValue(source.json)
@@ -79,14 +80,10 @@ public struct Normalizer: Sendable {
         return OutboundMessage(topic: topics.device(deviceID, .alarm), payload: w.bytes, kind: .alarm, deviceID: deviceID)
     }
 
-    public enum EventKind: String, Sendable {
-        case unknownFrame = "unknown_frame"
-        case unmatchedReply = "unmatched_reply"
-    }
-
-    /// A frame of unknown type, or a device reply no command was waiting for.
+    /// A frame of unknown type, cell towers, a block without a position, or a device reply no
+    /// command was waiting for.
     public func event(
-        _ frame: CarscopFrame, body: String, kind: EventKind, deviceID: String,
+        _ frame: DeviceMessage, kind: EventKind, deviceID: String,
         settings: DeviceSettings, receivedAt: Int64, source: PayloadSource
     ) -> OutboundMessage {
         var w = JSONWriter()
@@ -95,11 +92,11 @@ public struct Normalizer: Sendable {
         w.key("kind")
         w.string(kind.rawValue)
         w.key("device_time")
-        writeOptionalTime(&w, FrameTimes.deviceTime(frame.header, offset: settings.timeZoneOffsetSeconds))
+        writeOptionalTime(&w, FrameTimes.deviceTime(frame.deviceClock, offset: settings.timeZoneOffsetSeconds))
         w.key("received_at")
         w.timestamp(milliseconds: receivedAt)
         w.key("body")
-        w.string(body)
+        w.string(frame.body)
         w.key("raw")
         w.latin1String(frame.raw)
         w.key("source")
@@ -146,13 +143,13 @@ public struct Normalizer: Sendable {
     }
 
     /// The frame text on `<base>/<id>/raw` (QoS 0), for `--publish-raw`.
-    public func raw(_ frame: CarscopFrame, deviceID: String) -> OutboundMessage {
+    public func raw(_ frame: DeviceMessage, deviceID: String) -> OutboundMessage {
         OutboundMessage(topic: topics.device(deviceID, .raw), payload: frame.raw, qos: 0, kind: .raw, deviceID: deviceID)
     }
 
     // MARK: - Shared pieces
 
-    private func writeHead(_ w: inout JSONWriter, frame: CarscopFrame, deviceID: String) {
+    private func writeHead(_ w: inout JSONWriter, frame: DeviceMessage, deviceID: String) {
         w.key("v")
         w.integer(1)
         w.key("id")
@@ -160,7 +157,7 @@ public struct Normalizer: Sendable {
         w.key("device_id")
         w.string(deviceID)
         w.key("message_type")
-        w.string(frame.word)
+        w.string(frame.messageType)
     }
 
     private func writeOptionalTime(_ w: inout JSONWriter, _ seconds: Int64?) {
@@ -168,22 +165,24 @@ public struct Normalizer: Sendable {
     }
 
     /// `valid` … `odometer_m`, shared by positions and an alarm's position.
-    private func writeFix(_ w: inout JSONWriter, gps: GPSBlock, settings: DeviceSettings) {
+    private func writeFix(_ w: inout JSONWriter, _ fix: Fix, settings: DeviceSettings) {
         w.key("valid")
-        w.bool(gps.valid)
-        let noPosition = !gps.valid && gps.hasFillerCoordinates
+        w.bool(fix.valid)
         w.key("latitude")
-        w.number(noPosition ? nil : gps.latitude, decimals: 6)
+        w.number(fix.latitude, decimals: 6)
         w.key("longitude")
-        w.number(noPosition ? nil : gps.longitude, decimals: 6)
+        w.number(fix.longitude, decimals: 6)
         w.key("speed_kmh")
-        w.number(gps.speed * settings.speedUnit.kilometresPerHour, decimals: 3)
+        switch fix.speed {
+        case .deviceUnit(let value): w.number(value * settings.speedUnit.kilometresPerHour, decimals: 3)
+        case .knots(let value): w.number(value * SpeedUnit.knots.kilometresPerHour, decimals: 3)
+        }
         w.key("course")
-        w.number(gps.course, decimals: 2)
+        w.number(fix.course, decimals: 2)
         w.key("status_bits")
-        w.string(gps.statusBits)
+        w.string(fix.statusBits)
         w.key("odometer_m")
-        w.integer(gps.odometer)
+        w.integer(fix.odometer)
     }
 }
 
@@ -198,10 +197,10 @@ struct FrameTimes {
     var source: TimeSource
     var deviceTime: Int64?
 
-    init(frame: CarscopFrame, gps: GPSBlock?, offset: Int, receivedAt: Int64) {
-        deviceTime = Self.deviceTime(frame.header, offset: offset)
-        if let gps, gps.valid, gps.dateTime.isRealInstant {
-            fixTime = gps.dateTime.secondsSinceEpoch
+    init(frame: DeviceMessage, fix: Fix?, offset: Int, receivedAt: Int64) {
+        deviceTime = Self.deviceTime(frame.deviceClock, offset: offset)
+        if let fix, fix.valid, fix.dateTime.isRealInstant {
+            fixTime = fix.dateTime.secondsSinceEpoch
             source = .gps
         } else if let deviceTime {
             fixTime = deviceTime
@@ -212,27 +211,10 @@ struct FrameTimes {
         }
     }
 
-    /// The header read as device local time and converted to UTC, when it is a real instant.
-    static func deviceTime(_ header: CivilDateTime, offset: Int) -> Int64? {
-        header.isRealInstant ? header.secondsSinceEpoch - Int64(offset) : nil
-    }
-}
-
-/// Alarm names follow Traccar's vocabulary, keyed by the TK103 alarm code digit.
-public enum AlarmKind: String, Sendable, CaseIterable {
-    case powerCut, accident, sos, vibration, lowspeed, overspeed, geofenceExit, movement, general
-
-    public init(code: String) {
-        switch code {
-        case "0": self = .powerCut
-        case "1": self = .accident
-        case "2": self = .sos
-        case "3": self = .vibration
-        case "4": self = .lowspeed
-        case "5": self = .overspeed
-        case "6": self = .geofenceExit
-        case "7": self = .movement
-        default: self = .general
-        }
+    /// The device's clock in UTC, when it is a real instant: local time (carscop's header)
+    /// is converted with the device's offset, UTC (H02) is taken as it is.
+    static func deviceTime(_ clock: DeviceClock?, offset: Int) -> Int64? {
+        guard let clock, clock.time.isRealInstant else { return nil }
+        return clock.time.secondsSinceEpoch - (clock.isUTC ? 0 : Int64(offset))
     }
 }

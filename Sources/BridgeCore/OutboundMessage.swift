@@ -1,4 +1,4 @@
-import CarscopCodec
+import TrackerCodec
 
 /// One MQTT publication the bridge wants to make: what the spool stores and the publisher
 /// sends. `kind` and `deviceID` are for metrics, ordering and tests; they are not sent.

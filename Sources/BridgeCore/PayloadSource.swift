@@ -1,20 +1,26 @@
+import TrackerCodec
+
 /// Where a frame came from: the contract's `source` object, serialized once per connection
-/// because every payload of that connection repeats it.
+/// (and again when its protocol becomes known) because every payload of that connection
+/// repeats it.
 public struct PayloadSource: Sendable, Equatable {
     public let transport: Transport
     public let peer: String
     public let instance: String
-    /// `{"protocol":"carscop","transport":…,"peer":…,"instance":…}`.
+    /// The connection's tracker protocol; carscop until a frame shows otherwise.
+    public let protocolName: ProtocolName
+    /// `{"protocol":…,"transport":…,"peer":…,"instance":…}`.
     public let json: [UInt8]
 
-    public init(transport: Transport, peer: String, instance: String) {
+    public init(transport: Transport, peer: String, instance: String, protocolName: ProtocolName = .carscop) {
         self.transport = transport
         self.peer = peer
         self.instance = instance
+        self.protocolName = protocolName
         var writer = JSONWriter(capacity: 96)
         writer.beginObject()
         writer.key("protocol")
-        writer.string("carscop")
+        writer.string(protocolName.rawValue)
         writer.key("transport")
         writer.string(transport.rawValue)
         writer.key("peer")
@@ -23,6 +29,12 @@ public struct PayloadSource: Sendable, Equatable {
         writer.string(instance)
         writer.endObject()
         json = writer.bytes
+    }
+
+    /// The same source speaking `protocolName`.
+    public func speaking(_ protocolName: ProtocolName) -> PayloadSource {
+        protocolName == self.protocolName
+            ? self : PayloadSource(transport: transport, peer: peer, instance: instance, protocolName: protocolName)
     }
 }
 

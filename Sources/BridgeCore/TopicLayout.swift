@@ -1,4 +1,4 @@
-import CarscopCodec
+import TrackerCodec
 
 /// The MQTT topic names of the contract, derived from the topic base and instance name,
 /// both validated once at start-up so no device input can add levels or wildcards.

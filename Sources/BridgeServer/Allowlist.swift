@@ -1,4 +1,4 @@
-import CarscopCodec
+import TrackerCodec
 import Foundation
 
 /// The optional device allowlist (`--allowlist FILE`): one device id per line; blank lines

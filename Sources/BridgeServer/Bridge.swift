@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Spool
+import TrackerCodec
 import Synchronization
 
 /// One running bridge: device listeners, the publish pipeline (spool + MQTT), the device
@@ -90,7 +91,7 @@ public final class Bridge: Sendable {
             normalizer: Normalizer(topics: topics),
             devices: options.deviceSettings,
             limits: DeviceSession.Limits(heldFramesMax: options.heldFramesMax, heldFramesMaxAge: Int64(options.heldFramesAge) * 1000),
-            maxFrameBytes: options.maxFrameBytes,
+            codec: CodecOptions(maxFrameBytes: options.maxFrameBytes, h02BinaryLength: options.h02BinaryLength),
             publishRaw: options.publishRaw,
             isAllowed: isAllowed
         )

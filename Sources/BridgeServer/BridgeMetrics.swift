@@ -1,20 +1,21 @@
 import BridgeCore
-import CarscopCodec
+import TrackerCodec
 import CoreMetrics
 import Prometheus
 
 /// The contract's Prometheus metrics, created once per bridge from its own registry (no
 /// global `MetricsSystem` bootstrap, so tests can run several bridges in one process).
 ///
-/// Label values come from closed sets (frame words the decoder knows plus `unknown`, the
+/// Label values come from closed sets (the registered protocols, the message types each
+/// decoder knows plus `unknown`, the
 /// contract's reasons and statuses): a device cannot grow the label space by sending
 /// invented command words.
 public final class BridgeMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
 
     private let connections: [Transport: CoreMetrics.Gauge]
-    private let frames: [String: CoreMetrics.Counter]
-    private let framesUnknown: CoreMetrics.Counter
+    private let frames: [ProtocolName: [String: CoreMetrics.Counter]]
+    private let framesUnknown: [ProtocolName: CoreMetrics.Counter]
     private let decodeErrors: [RejectReason: CoreMetrics.Counter]
     private let deadLetters: [RejectReason: CoreMetrics.Counter]
     public let deadLettersRateLimited: CoreMetrics.Counter
@@ -25,14 +26,18 @@ public final class BridgeMetrics: Sendable {
     private let commands: [String: CoreMetrics.Counter]
     public let connectionsRefused: CoreMetrics.Counter
 
-    /// Command words with their own `cctr_frames_total{type}` series.
-    public static let knownWords = ["UB00", "UB05", "UD00", "UD04", "UB04", "UA01"]
+    /// Message types with their own `cctr_frames_total{type,protocol}` series, per protocol;
+    /// any other type counts as `unknown`.
+    public static let knownTypes: [ProtocolName: [String]] = [
+        .carscop: ["UB00", "UB05", "UD00", "UD04", "UB04", "UA01"],
+        .h02: ["V1", "V2", "VI1", "V19", "VP1", "V4", "NBR", "V3", "LINK", "HTBT", "binary"],
+    ]
     public static let commandStatuses = ["queued", "sent", "acked", "failed", "expired", "rejected"]
 
     /// Reasons that come from the decoder or framer (`cctr_decode_errors_total`), as opposed
     /// to session and policy reasons.
     static let decodeReasons: [RejectReason] = [
-        .h02Frame, .badHeader, .badGPSBlock, .coordinateOutOfRange, .badDeviceID, .truncatedFrame, .oversizeFrame, .garbage,
+        .protocolSwitch, .badHeader, .badGPSBlock, .coordinateOutOfRange, .badDeviceID, .truncatedFrame, .oversizeFrame, .garbage,
     ]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -46,10 +51,17 @@ public final class BridgeMetrics: Sendable {
         connections = Dictionary(uniqueKeysWithValues: Transport.devices.map {
             ($0, CoreMetrics.Gauge(label: "cctr_connections", dimensions: [("transport", $0.rawValue)], factory: factory))
         })
-        frames = Dictionary(uniqueKeysWithValues: Self.knownWords.map {
-            ($0, CoreMetrics.Counter(label: "cctr_frames_total", dimensions: [("type", $0)], factory: factory))
+        let protocols = TrackerProtocols.all.map { $0.name }
+        frames = Dictionary(uniqueKeysWithValues: protocols.map { name in
+            (name, Dictionary(uniqueKeysWithValues: (Self.knownTypes[name] ?? []).map {
+                ($0, CoreMetrics.Counter(
+                    label: "cctr_frames_total", dimensions: [("type", $0), ("protocol", name.rawValue)], factory: factory))
+            }))
         })
-        framesUnknown = CoreMetrics.Counter(label: "cctr_frames_total", dimensions: [("type", "unknown")], factory: factory)
+        framesUnknown = Dictionary(uniqueKeysWithValues: protocols.map { name in
+            (name, CoreMetrics.Counter(
+                label: "cctr_frames_total", dimensions: [("type", "unknown"), ("protocol", name.rawValue)], factory: factory))
+        })
         decodeErrors = Dictionary(uniqueKeysWithValues: Self.decodeReasons.map {
             ($0, CoreMetrics.Counter(label: "cctr_decode_errors_total", dimensions: [("reason", $0.rawValue)], factory: factory))
         })
@@ -71,8 +83,8 @@ public final class BridgeMetrics: Sendable {
         for gauge in connections.values { gauge.record(0) }
     }
 
-    public func frameDecoded(word: String) {
-        (frames[word] ?? framesUnknown).increment()
+    public func frameDecoded(_ message: DeviceMessage) {
+        (frames[message.protocolName]?[message.messageType] ?? framesUnknown[message.protocolName])?.increment()
     }
 
     public func deadLettered(_ reason: RejectReason) {

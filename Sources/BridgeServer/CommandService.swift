@@ -1,5 +1,5 @@
 import BridgeCore
-import CarscopCodec
+import TrackerCodec
 import Logging
 import Mosquitto
 import Synchronization
@@ -20,6 +20,8 @@ final class CommandService: DeviceTrafficObserver {
         var routing: CommandRouting
         /// Last frame time of UDP devices: they are reachable only within the reply window.
         var lastDatagram: [String: Int64] = [:]
+        /// The protocol each device last spoke: commands are written in it.
+        var protocols: [String: ProtocolName] = [:]
         var responseTargets: [String: ResponseTarget] = [:]
         var nextID: UInt64 = 1
     }
@@ -62,17 +64,25 @@ final class CommandService: DeviceTrafficObserver {
             let handle = hub.handle(forDevice: deviceID)
             let hasCommands = state.withLock { state in
                 if handle?.transport == .udp { state.lastDatagram[deviceID] = now }
+                if state.protocols[deviceID] != frame.protocolName { state.protocols[deviceID] = frame.protocolName }
                 return state.queues[deviceID] != nil
             }
             acknowledge(frame, deviceID: deviceID, handle: handle, now: now)
             // Every position passes here: a device with no command waiting, nearly all of
             // them, costs one lookup (a command that arrives later is dispatched on arrival).
-            guard hasCommands else { return [] }
-            let body = String(latin1: frame.raw.dropFirst(17).dropLast())
-            return withQueue(deviceID, hub: hub, now: now) { queue, _ in
-                queue.deviceFrame(word: frame.word, body: body, raw: String(latin1: frame.raw), now: now)
+            guard hasCommands else {
+                return frame.isCommandReply ? [unmatchedReply(frame, deviceID: deviceID, handle: handle, now: now)] : []
+            }
+            let actions = withQueueActions(deviceID, hub: hub, now: now) { queue, _ in
+                queue.deviceFrame(
+                    word: frame.messageType, body: frame.body, raw: String(latin1: frame.raw), isReply: frame.isCommandReply, now: now)
                     + queue.deviceUplink(now: now)
             }
+            var out = results(actions.list, hub: hub, deviceID: deviceID, handle: actions.handle)
+            if actions.list.contains(.unmatchedReply) {
+                out.append(unmatchedReply(frame, deviceID: deviceID, handle: handle, now: now))
+            }
+            return out
         case .offline(let deviceID, let now):
             return withQueue(deviceID, hub: hub, now: now) { queue, _ in queue.deviceGone(now: now) }
         case .tick(let now):
@@ -169,6 +179,15 @@ final class CommandService: DeviceTrafficObserver {
         _ deviceID: String, hub: DeviceHub, now: Int64,
         _ body: (inout CommandQueue, Reachability) -> [CommandQueue.Action]
     ) -> [OutboundMessage] {
+        let actions = withQueueActions(deviceID, hub: hub, now: now, body)
+        return results(actions.list, hub: hub, deviceID: deviceID, handle: actions.handle)
+    }
+
+    /// `withQueue` without performing the actions.
+    private func withQueueActions(
+        _ deviceID: String, hub: DeviceHub, now: Int64,
+        _ body: (inout CommandQueue, Reachability) -> [CommandQueue.Action]
+    ) -> (list: [CommandQueue.Action], handle: DeviceHub.SessionHandle?) {
         let handle = hub.handle(forDevice: deviceID)
         let actions = state.withLock { state -> [CommandQueue.Action] in
             var reachable = Reachability(isReachable: handle != nil)
@@ -179,11 +198,12 @@ final class CommandService: DeviceTrafficObserver {
                 deviceID: deviceID, instance: topics.instance,
                 timeZoneOffsetSeconds: devices[deviceID].timeZoneOffsetSeconds
             )
+            queue.protocolName = state.protocols[deviceID]
             let actions = body(&queue, reachable)
             state.queues[deviceID] = queue.isEmpty ? nil : queue
             return actions
         }
-        return results(actions, hub: hub, deviceID: deviceID, handle: handle)
+        return (actions, handle)
     }
 
     private func results(
@@ -216,8 +236,7 @@ final class CommandService: DeviceTrafficObserver {
                     out.append(copy)
                 }
             case .unmatchedReply:
-                // Unknown frames are already published as `unknown_frame` events by the
-                // pipeline; known frames (positions) answer nothing and need no event.
+                // Published by the caller, which has the frame.
                 break
             }
         }
@@ -244,13 +263,24 @@ final class CommandService: DeviceTrafficObserver {
         }
     }
 
-    /// The optional acknowledgements to the tracker (templates `acks`, off by default).
-    private func acknowledge(_ frame: CarscopFrame, deviceID: String, handle: DeviceHub.SessionHandle?, now: Int64) {
+    /// A frame its protocol calls a command reply (H02 `V4`) that no command in flight
+    /// matched: an `unmatched_reply` event, so the device's answer is not lost.
+    private func unmatchedReply(_ frame: DeviceMessage, deviceID: String, handle: DeviceHub.SessionHandle?, now: Int64) -> OutboundMessage {
+        let source = PayloadSource(
+            transport: handle?.transport ?? .tcp, peer: handle?.peer ?? "unknown", instance: topics.instance,
+            protocolName: frame.protocolName)
+        return Normalizer(topics: topics).event(
+            frame, kind: .unmatchedReply, deviceID: deviceID, settings: devices[deviceID], receivedAt: now, source: source)
+    }
+
+    /// The optional acknowledgements to a carscop tracker (templates `acks`, off by default).
+    private func acknowledge(_ frame: DeviceMessage, deviceID: String, handle: DeviceHub.SessionHandle?, now: Int64) {
+        guard frame.protocolName == .carscop else { return }
         let kind: CommandTemplates.AckKind
         switch frame.content {
-        case .login: kind = .login
         case .heartbeat: kind = .heartbeat
         case .alarm: kind = .alarm
+        case _ where frame.deviceID != nil: kind = .login
         default: return
         }
         guard let handle, let ack = templates.acknowledgement(

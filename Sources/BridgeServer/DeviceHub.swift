@@ -1,5 +1,5 @@
 import BridgeCore
-import CarscopCodec
+import TrackerCodec
 import Logging
 import Synchronization
 
@@ -136,17 +136,20 @@ public final class DeviceHub: Sendable {
                 sink.submit(message)
                 if message.deviceID != nil { notify(.published(message)) }
             case .decoded(let frame, let deviceID):
-                metrics.frameDecoded(word: frame.word)
+                metrics.frameDecoded(frame)
                 if let deviceID {
                     state.withLock { $0.directory.seen(deviceID, session: session, now: now, into: &actions) }
                     perform(&actions)
                     notify(.frame(frame, deviceID: deviceID, now: now))
                 }
             case .loggedIn(let deviceID, _):
-                logger.info("device online", metadata: ["device.id": "\(deviceID)", "peer": "\(source.peer)"])
+                logger.info("device online", metadata: [
+                    "device.id": "\(deviceID)", "peer": "\(source.peer)", "protocol": "\(source.protocolName)",
+                ])
                 state.withLock {
                     $0.directory.loggedIn(
-                        deviceID, session: session, transport: source.transport, peer: source.peer, now: now, into: &actions
+                        deviceID, session: session, transport: source.transport, peer: source.peer,
+                        protocolName: source.protocolName.rawValue, now: now, into: &actions
                     )
                 }
                 perform(&actions)
@@ -155,6 +158,9 @@ public final class DeviceHub: Sendable {
                 let wasNewest = state.withLock { $0.directory.ended(deviceID, session: session, now: now, into: &actions) }
                 perform(&actions)
                 if wasNewest { notify(.offline(deviceID: deviceID, now: now)) }
+            case .answer:
+                // Written back by the listener that owns the socket.
+                break
             }
         }
     }

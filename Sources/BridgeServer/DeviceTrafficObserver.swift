@@ -1,5 +1,5 @@
 import BridgeCore
-import CarscopCodec
+import TrackerCodec
 import Mosquitto
 
 /// Behaviour layered on device traffic (downlink commands, Home Assistant discovery,
@@ -19,7 +19,7 @@ public enum DeviceTrafficEvent: Sendable {
     /// The device's newest session ended.
     case offline(deviceID: String, now: Int64)
     /// A frame from a logged-in device.
-    case frame(CarscopFrame, deviceID: String, now: Int64)
+    case frame(DeviceMessage, deviceID: String, now: Int64)
     /// A device message was handed to the publisher (positions, alarms, events...).
     case published(OutboundMessage)
     /// The broker connection is (again) up.

@@ -19,6 +19,7 @@ final class TrackerTCPHandler: ChannelInboundHandler {
     private var heldTick: Scheduled<Void>?
     private var idleCheck: RepeatedTask?
     private var lastInput: Int64 = 0
+    private var channel: (any Channel)?
 
     init(context: ConnectionPipeline.Context, hub: DeviceHub, settings: ListenerSettings, peer: String, ip: String, instance: String) {
         pipeline = ConnectionPipeline(context: context, source: PayloadSource(transport: .tcp, peer: peer, instance: instance))
@@ -29,6 +30,7 @@ final class TrackerTCPHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
+        self.channel = channel
         session = hub.register(DeviceHub.SessionHandle(
             transport: .tcp, peer: pipeline.source.peer,
             close: { channel.close(promise: nil) },
@@ -93,6 +95,11 @@ final class TrackerTCPHandler: ChannelInboundHandler {
 
     private func deliver(now: Int64) {
         guard !outputs.isEmpty else { return }
+        if let channel {
+            for case .answer(let bytes) in outputs {
+                channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+            }
+        }
         hub.handle(outputs, session: session, source: pipeline.source, ip: ip, now: now)
         outputs.removeAll(keepingCapacity: true)
     }

@@ -12,6 +12,7 @@ final class TrackerUDPHandler: ChannelInboundHandler {
     private struct Session {
         var pipeline: ConnectionPipeline
         var id: DeviceDirectory.SessionID
+        var address: SocketAddress
         var ip: String
         var lastInput: Int64
     }
@@ -24,6 +25,7 @@ final class TrackerUDPHandler: ChannelInboundHandler {
     private var sessions: [SocketAddress: Session] = [:]
     private var outputs: [ConnectionPipeline.Output] = []
     private var sweep: RepeatedTask?
+    private var channel: (any Channel)?
 
     init(context: ConnectionPipeline.Context, hub: DeviceHub, settings: ListenerSettings, instance: String, bindings: UDPBindings?) {
         self.context = context
@@ -34,6 +36,7 @@ final class TrackerUDPHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        channel = context.channel
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let interval = TimeAmount.milliseconds(max(1000, min(settings.idleTimeout / 4, 30_000)))
         sweep = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
@@ -84,16 +87,22 @@ final class TrackerUDPHandler: ChannelInboundHandler {
         ))
         var session = Session(
             pipeline: ConnectionPipeline(context: context, source: PayloadSource(transport: .udp, peer: peer, instance: instance)),
-            id: id, ip: address.ipAddress ?? peer, lastInput: now
+            id: id, address: address, ip: address.ipAddress ?? peer, lastInput: now
         )
         if let deviceID = bindings?.deviceID(forPeer: peer, now: now, maxAge: settings.idleTimeout) {
-            session.pipeline.resume(deviceID: deviceID, into: &outputs)
+            session.pipeline.resume(deviceID: deviceID)
         }
         return session
     }
 
     private func deliver(_ session: Session, now: Int64) {
         guard !outputs.isEmpty else { return }
+        if let channel {
+            for case .answer(let bytes) in outputs {
+                let envelope = AddressedEnvelope(remoteAddress: session.address, data: channel.allocator.buffer(bytes: bytes))
+                channel.writeAndFlush(envelope, promise: nil)
+            }
+        }
         hub.handle(outputs, session: session.id, source: session.pipeline.source, ip: session.ip, now: now)
         outputs.removeAll(keepingCapacity: true)
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import BridgeCore
 import BridgeServer
-import CarscopCodec
+import TrackerCodec
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,7 +61,7 @@ struct Decode: ParsableCommand {
         return ConnectionPipeline.Context(
             normalizer: Normalizer(topics: topics),
             devices: DeviceSettingsTable(defaults: settings),
-            maxFrameBytes: maxFrameBytes
+            codec: CodecOptions(maxFrameBytes: maxFrameBytes)
         )
     }
 

@@ -1,6 +1,6 @@
 import ArgumentParser
 import BridgeServer
-import CarscopCodec
+import TrackerCodec
 import Logging
 
 /// `cctr-bridge forget ID`: clears every retained topic of a retired device (position,

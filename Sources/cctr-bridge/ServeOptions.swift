@@ -17,6 +17,9 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("mqtt-url"), help: help("mqtt-url"))
     var mqttURL: String?
 
+    @Option(name: .customLong("h02-binary-length"), help: help("h02-binary-length"))
+    var h02BinaryLength: String?
+
     @Option(name: .customLong("mqtt-ca-file"), help: help("mqtt-ca-file"))
     var mqttCAFile: String?
 
@@ -136,6 +139,7 @@ struct ServeOptions: ParsableArguments {
         let all: [(String, [String]?)] = [
             ("listen", listen.isEmpty ? nil : listen),
             ("mqtt-url", mqttURL.map { [$0] }),
+            ("h02-binary-length", h02BinaryLength.map { [$0] }),
             ("mqtt-ca-file", mqttCAFile.map { [$0] }),
             ("mqtt-cert-file", mqttCertFile.map { [$0] }),
             ("mqtt-key-file", mqttKeyFile.map { [$0] }),

@@ -1,5 +1,5 @@
 import BridgeCore
-import CarscopCodec
+import TrackerCodec
 import Foundation
 
 /// The properties the fuzzer checks on one input, shared with the regression test that
@@ -20,13 +20,15 @@ public enum PipelineInvariants {
         let context = ConnectionPipeline.Context(
             normalizer: Normalizer(topics: try! TopicLayout(base: "cctr", instance: "fuzz")),
             limits: DeviceSession.Limits(heldFramesMax: 4, heldFramesMaxAge: 5_000),
-            maxFrameBytes: 256,
+            // A fixed binary length: `auto` learns it from the size of a read, which would make
+            // chunked and whole input split differently by design.
+            codec: CodecOptions(maxFrameBytes: 256, h02BinaryLength: .fixed(32)),
             publishRaw: true
         )
         var pipeline = ConnectionPipeline(
             context: context, source: PayloadSource(transport: .tcp, peer: "192.0.2.1:1", instance: "fuzz")
         )
-        var mirror = FrameSplitter(maxFrameBytes: context.maxFrameBytes)
+        var mirror = StreamSplitter(options: context.codec)
         var mirrorEvents: [SplitterEvent] = []
         var outputs: [ConnectionPipeline.Output] = []
         var now: Int64 = 1_795_550_102_000
@@ -60,7 +62,9 @@ public enum PipelineInvariants {
             guard case .publish(let message) = output else { continue }
             if message.kind == .raw {
                 // `--publish-raw`: the frame text as received, by contract not JSON.
-                if message.payload.first != UInt8(ascii: "*") || message.payload.last != UInt8(ascii: "^") {
+                let first = message.payload.first
+                let last = message.payload.last
+                if !(first == UInt8(ascii: "*") && (last == UInt8(ascii: "^") || last == UInt8(ascii: "#")) || first == UInt8(ascii: "$")) {
                     problems.append("raw payload on \(message.topic) is not a frame")
                 }
                 continue
@@ -73,7 +77,7 @@ public enum PipelineInvariants {
 
         let accounted = mirrorEvents.reduce(0) { sum, event in
             switch event {
-            case .frame(let bytes): sum + bytes.count
+            case .frame(let bytes, _): sum + bytes.count
             case .rejected(let rejection): sum + rejection.raw.count
             }
         } + mirror.skippedBytes + mirror.discardedBytes
@@ -85,7 +89,7 @@ public enum PipelineInvariants {
         }
 
         if !cutMidStream {
-            var whole = FrameSplitter(maxFrameBytes: context.maxFrameBytes)
+            var whole = StreamSplitter(options: context.codec)
             whole.append(input)
             var wholeEvents: [SplitterEvent] = []
             while let event = whole.next() {

@@ -1,5 +1,5 @@
 import BridgeCore
-import CarscopCodec
+import TrackerCodec
 import Testing
 
 @Suite struct DeviceSessionTests {

@@ -1,5 +1,5 @@
 import BridgeCore
-import CarscopCodec
+import TrackerCodec
 import Foundation
 import TestSupport
 import Testing

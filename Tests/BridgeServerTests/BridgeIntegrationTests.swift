@@ -141,7 +141,7 @@ import Testing
         #expect(try await HTTP.get(port: port, path: "/healthz").status == 200)
         #expect(try await HTTP.get(port: port, path: "/readyz").status == 200)
         let metrics = try await HTTP.get(port: port, path: "/metrics")
-        #expect(metrics.body.contains(#"cctr_frames_total{type="UB05"} 1"#))
+        #expect(metrics.body.contains(#"cctr_frames_total{type="UB05",protocol="carscop"} 1"#))
         #expect(metrics.body.contains("cctr_mqtt_connected 1"))
         #expect(metrics.body.contains(#"cctr_connections{transport="tcp"} 1"#))
         #expect(metrics.body.contains("cctr_publish_seconds"))

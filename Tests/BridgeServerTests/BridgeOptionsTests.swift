@@ -65,7 +65,7 @@ import TestSupport
     @Test func tableHoldsTheContractOptionsAndTheAdditions() {
         let additions: Set = ["mqtt-max-inflight"]
         let contract = """
-            listen mqtt-url mqtt-ca-file mqtt-cert-file mqtt-key-file mqtt-session-expiry topic-base
+            listen mqtt-url h02-binary-length mqtt-ca-file mqtt-cert-file mqtt-key-file mqtt-session-expiry topic-base
             instance metrics-listen spool-dir spool-sync spool-sync-interval spool-max-bytes spool-full commands
             device-tz speed-unit max-frame-bytes idle-timeout status-interval publish-raw allowlist ha-discovery
             ha-prefix owntracks-base share-group shutdown-timeout mqtt-password-file device-password command-ttl

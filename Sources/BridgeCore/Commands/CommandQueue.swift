@@ -1,4 +1,5 @@
 import DequeModule
+import TrackerCodec
 
 /// The commands of one device, from `submit` to their final result: a plain value that
 /// takes events and returns the actions to perform (in order), so it runs in tests with no
@@ -18,9 +19,9 @@ import DequeModule
 ///   `writeResult(commandID:, .written / .failed(reason), now:)`.
 /// - `.publishResult(result)`: publish `result.message(topics:)` (and to the response
 ///   topic, if the command had one).
-/// - `.unmatchedReply`: the frame given to `deviceFrame` answered no waiting command; if it
-///   is of an unknown type, publish it as an event with kind `unmatched_reply` (instead of
-///   `unknown_frame`).
+/// - `.unmatchedReply`: the frame given to `deviceFrame` is a reply by its protocol's
+///   definition (H02 `V4`) but answers no command in flight: publish it as an event of kind
+///   `unmatched_reply`.
 ///
 /// Events: `submit` (a parsed request; `deviceReachable` from the session: TCP connected,
 /// or UDP within `ReplyWindow`), `deviceUplink` (any frame from the device: queued commands
@@ -46,6 +47,9 @@ public struct CommandQueue: Sendable {
     public var timeZoneOffsetSeconds: Int
     /// More waiting commands than this are rejected (a controller flooding one device).
     public let maxQueued: Int
+    /// The protocol of the device's latest session, set by the owner from the device's
+    /// frames: a command is written with that protocol's template. Nil until the device is seen.
+    public var protocolName: ProtocolName?
 
     /// Where a command is in its life.
     private enum State: Sendable, Equatable {
@@ -61,6 +65,8 @@ public struct CommandQueue: Sendable {
     private struct Entry: Sendable {
         var request: CommandRequest
         var state: State
+        /// The template rendering it was written with (set when it is written).
+        var plan: CommandPlan?
         var latest: CommandResult
         var expiresAt: Int64
         /// Submission order, so simultaneous expiries are reported in order.
@@ -102,10 +108,14 @@ public struct CommandQueue: Sendable {
             return actions + [.publishResult(result(request, .rejected, final: true, at: now,
                 reason: "queue full: \(maxQueued) commands already wait for this device"))]
         }
+        if let protocolName, request.plans[protocolName] == nil {
+            return actions + [.publishResult(result(request, .rejected, final: true, at: now,
+                reason: "no enabled \(request.type.rawValue) template for \(protocolName) devices in the command template file"))]
+        }
         let queued = result(request, .queued, final: false, at: now)
         submitted += 1
         entries[request.id] = Entry(
-            request: request, state: .queued, latest: queued, expiresAt: now + Int64(request.ttlSeconds) * 1000,
+            request: request, state: .queued, plan: nil, latest: queued, expiresAt: now + Int64(request.ttlSeconds) * 1000,
             sequence: submitted)
         pending.append(request.id)
         if deviceReachable { dispatch(now: now, into: &actions) }
@@ -122,31 +132,35 @@ public struct CommandQueue: Sendable {
         return actions
     }
 
-    /// A frame from the device (`word` = its 4-character command word, `body` the text after
-    /// it, `raw` the frame from `*` to `^`). If it matches the reply pattern of a command in
-    /// flight (oldest first), that command is `acked` and the next queued one may go out.
-    public mutating func deviceFrame(word: String, body: String, raw: String, now: Int64) -> [Action] {
-        var waiting = false
+    /// A frame from the device (`word` = its message type, `body` the text after it, `raw`
+    /// the whole frame; `isReply`: its protocol says it answers a command). If it matches the
+    /// reply pattern of a command in flight (oldest first), that command is `acked` (or
+    /// `failed`, when the reply says so) and the next queued one may go out.
+    public mutating func deviceFrame(word: String, body: String, raw: String, isReply: Bool = false, now: Int64) -> [Action] {
         for id in inFlight {
-            guard let entry = entries[id], let reply = entry.request.plan.reply else { continue }
+            guard let entry = entries[id], let reply = entry.plan?.reply else { continue }
             let frame: String
             switch entry.state {
             case .writing(let f), .awaitingReply(let f): frame = f
             case .queued, .finished: continue
             }
-            waiting = true
             guard reply.matches(word: word, body: body) else { continue }
             var actions: [Action] = []
             if case .writing = entry.state {
                 // The reply overtook the write's completion: the write evidently happened.
                 actions.append(.publishResult(record(id, result(entry.request, .sent, final: false, at: now, frame: frame), state: .awaitingReply(frame: frame))))
             }
-            actions.append(.publishResult(record(id, result(entry.request, .acked, final: true, at: now, frame: frame, deviceReply: raw), state: .finished)))
+            if reply.isFailure(body: body) {
+                actions.append(.publishResult(record(id, result(entry.request, .failed, final: true, at: now,
+                    reason: "the device answered with an error", frame: frame, deviceReply: raw), state: .finished)))
+            } else {
+                actions.append(.publishResult(record(id, result(entry.request, .acked, final: true, at: now, frame: frame, deviceReply: raw), state: .finished)))
+            }
             inFlight.removeAll { $0 == id }
             dispatch(now: now, into: &actions)
             return actions
         }
-        return waiting ? [.unmatchedReply] : []
+        return isReply ? [.unmatchedReply] : []
     }
 
     /// The outcome of a `.send`. After a successful write the next queued command may go
@@ -156,7 +170,7 @@ public struct CommandQueue: Sendable {
         var actions: [Action] = []
         switch outcome {
         case .written:
-            if entry.request.plan.reply == nil {
+            if entry.plan?.reply == nil {
                 actions.append(.publishResult(record(commandID, result(entry.request, .sent, final: true, at: now, frame: frame), state: .finished)))
                 inFlight.removeAll { $0 == commandID }
             } else {
@@ -227,13 +241,24 @@ public struct CommandQueue: Sendable {
 
     // MARK: - Internals
 
-    /// Writes queued commands, oldest first, while the in-flight limits allow.
+    /// Writes queued commands, oldest first, while the in-flight limits allow. A command with
+    /// no template for the device's protocol fails (the device changed protocol since it was
+    /// accepted, or was never seen).
     private mutating func dispatch(now: Int64, into actions: inout [Action]) {
         while let id = pending.first, let entry = entries[id] {
-            let limit = inFlight.compactMap { entries[$0]?.request.plan.maxInFlight }.reduce(entry.request.plan.maxInFlight, min)
+            let speaking = protocolName ?? .carscop
+            guard let plan = entry.request.plans[speaking] else {
+                pending.removeFirst()
+                actions.append(.publishResult(record(id, result(entry.request, .failed, final: true, at: now,
+                    reason: "no enabled \(entry.request.type.rawValue) template for \(speaking) devices in the command template file"),
+                    state: .finished)))
+                continue
+            }
+            let limit = inFlight.compactMap { entries[$0]?.plan?.maxInFlight }.reduce(plan.maxInFlight, min)
             guard inFlight.count < limit else { return }
             pending.removeFirst()
-            let bytes = entry.request.plan.frame(now: now, timeZoneOffsetSeconds: timeZoneOffsetSeconds)
+            let bytes = plan.frame(now: now, timeZoneOffsetSeconds: timeZoneOffsetSeconds)
+            entries[id]?.plan = plan
             entries[id]?.state = .writing(frame: String(decoding: bytes, as: UTF8.self))
             inFlight.append(id)
             actions.append(.send(commandID: id, frame: bytes))

@@ -1,4 +1,4 @@
-import CarscopCodec
+import TrackerCodec
 
 /// A command published to `<base>/<id>/cmd`, validated against the contract and rendered
 /// through the enabled template, ready for the device's `CommandQueue`.
@@ -17,8 +17,9 @@ public struct CommandRequest: Sendable, Equatable {
     public let params: CommandParams
     /// `ttl_s`: how long after `submit` the command may wait, and how long its id is remembered.
     public let ttlSeconds: Int
-    /// The rendered template.
-    public let plan: CommandPlan
+    /// The rendered template per device protocol that has an enabled one: the command goes
+    /// out in the protocol of the device's session at the time it is written.
+    public let plans: [ProtocolName: CommandPlan]
     /// Set by the caller (e.g. a refused MQTT 5 response topic); carried as `reason` on every
     /// result of this command that has no reason of its own.
     public var note: String?
@@ -99,7 +100,8 @@ public struct CommandRequest: Sendable, Equatable {
         case .failure(let reason): return reject(reason.message)
         case .success(let p): params = p
         }
-        guard let template = templates.enabledTemplate(for: type) else {
+        let enabled = TrackerProtocols.all.compactMap { templates.enabledTemplate(for: type, protocol: $0.name) }
+        guard !enabled.isEmpty else {
             let listed = templates.variants[type] ?? []
             return reject(
                 listed.isEmpty
@@ -107,19 +109,21 @@ public struct CommandRequest: Sendable, Equatable {
                     : "the \(typeName) template is disabled (enable one of \(listed.map(\.name).joined(separator: ", ")) in the command template file)")
         }
         let values = params.placeholderValues(deviceID: deviceID, devicePassword: params.devicePassword ?? policy.devicePassword(for: deviceID))
-        let used = template.text.placeholders
-        for optional in [Placeholder.user, .apnPassword] where values[optional] != nil && !used.contains(optional) {
-            return reject("the enabled \(typeName) template '\(template.name)' has no place for \(optional.parameterName)")
+        var plans: [ProtocolName: CommandPlan] = [:]
+        for template in enabled {
+            let used = template.text.placeholders
+            for optional in [Placeholder.user, .apnPassword] where values[optional] != nil && !used.contains(optional) {
+                return reject("the enabled \(typeName) template '\(template.name)' has no place for \(optional.parameterName)")
+            }
+            do throws(TemplateText.RenderError) {
+                plans[template.protocolName] = CommandPlan(
+                    templateName: template.name, deviceID: deviceID, framing: template.framing,
+                    reply: try template.reply?.render(values), maxInFlight: template.maxInFlight, text: try template.text.render(values))
+            } catch {
+                return reject("\(typeName) template '\(template.name)': \(error.reason)")
+            }
         }
-        do throws(TemplateText.RenderError) {
-            let text = try template.text.render(values)
-            let reply = try template.reply?.render(values)
-            let plan = CommandPlan(
-                templateName: template.name, framing: template.framing, reply: reply, maxInFlight: template.maxInFlight, text: text)
-            return .accepted(CommandRequest(id: id, type: type, params: params, ttlSeconds: ttl, plan: plan, note: nil))
-        } catch {
-            return reject("\(typeName) template '\(template.name)': \(error.reason)")
-        }
+        return .accepted(CommandRequest(id: id, type: type, params: params, ttlSeconds: ttl, plans: plans, note: nil))
     }
 
     /// The contract's id rule: 1-64 printable ASCII characters (0x20-0x7E).

@@ -1,4 +1,4 @@
-import CarscopCodec
+import TrackerCodec
 
 /// Which instance executes a command when several bridges share the command subscription
 /// (`$share/<group>/<base>/+/cmd`): the owner of the device, i.e. the `instance` of its

@@ -1,3 +1,4 @@
+import TrackerCodec
 import Yams
 
 /// The command template file (`--commands FILE`, schema `schemas/commands.schema.json`):
@@ -20,8 +21,9 @@ import Yams
 ///     - name: tk103              # label for logs and errors
 ///       enabled: false           # default false
 ///       template: "AR00{interval_hex}0000"
-///       framing: carscop         # raw (default) | carscop
-///       reply: {word: BS08}      # optional: word, body_prefix, body_contains
+///       protocol: carscop        # the devices it is for: carscop (default) | h02
+///       framing: carscop         # raw (default) | carscop | h02
+///       reply: {word: BS08}      # optional: word, body_prefix, body_contains, failure_contains
 ///       max_in_flight: 1         # default 1
 /// acks:                          # optional; login (UB05), heartbeat (UB00), alarm (UA01)
 ///   login: {enabled: false, template: "AP05", framing: carscop}
@@ -61,9 +63,10 @@ public struct CommandTemplates: Sendable, Equatable {
         }
     }()
 
-    /// The enabled variant for `type`, or `nil` (the command is then rejected).
-    public func enabledTemplate(for type: CommandType) -> CommandTemplate? {
-        variants[type]?.first(where: \.enabled)
+    /// The enabled variant for `type` on devices speaking `protocolName`, or `nil` (the
+    /// command cannot go to such a device).
+    public func enabledTemplate(for type: CommandType, protocol protocolName: ProtocolName) -> CommandTemplate? {
+        variants[type]?.first { $0.enabled && $0.protocolName == protocolName }
     }
 
     /// The bytes to write to a tracker in answer to `kind`, or `nil` when that
@@ -74,7 +77,8 @@ public struct CommandTemplates: Sendable, Equatable {
         guard let ack = acks[kind], ack.enabled,
             let text = try? ack.text.render([.deviceID: .value(deviceID)])
         else { return nil }
-        return CommandPlan.frame(text, framing: ack.framing, milliseconds: milliseconds, offsetSeconds: timeZoneOffsetSeconds)
+        return CommandPlan.frame(
+            text, framing: ack.framing, deviceID: deviceID, milliseconds: milliseconds, offsetSeconds: timeZoneOffsetSeconds)
     }
 
     /// Parses and checks a template file. Every problem names its line.
@@ -110,10 +114,10 @@ public struct CommandTemplates: Sendable, Equatable {
             var parsed: [CommandTemplate] = []
             for (n, entry) in list.enumerated() {
                 let template = try Self.template(entry, type: type, defaultName: "\(name)[\(n)]")
-                if template.enabled, let other = parsed.first(where: \.enabled) {
+                if template.enabled, let other = parsed.first(where: { $0.enabled && $0.protocolName == template.protocolName }) {
                     throw LoadError(
                         line: entry.mark?.line,
-                        message: "\(name): templates '\(other.name)' and '\(template.name)' are both enabled; enable at most one")
+                        message: "\(name): templates '\(other.name)' and '\(template.name)' are both enabled for \(template.protocolName) devices; enable at most one per protocol")
                 }
                 parsed.append(template)
             }
@@ -140,7 +144,9 @@ public struct CommandTemplates: Sendable, Equatable {
     private static func template(_ node: Node, type: CommandType?, defaultName: String) throws(LoadError) -> CommandTemplate {
         let line = node.mark?.line
         guard let map = node.mapping else { throw LoadError(line: line, message: "\(defaultName) must be a mapping with template, framing, ...") }
-        let keys: Set<String> = type == nil ? ["enabled", "template", "framing"] : ["name", "enabled", "template", "framing", "reply", "max_in_flight"]
+        let keys: Set<String> =
+            type == nil
+            ? ["enabled", "template", "framing"] : ["name", "protocol", "enabled", "template", "framing", "reply", "max_in_flight"]
         try checkKeys(map, allowed: keys, in: defaultName)
         let name = try string(map["name"], key: "name", in: defaultName) ?? defaultName
         let label = type.map { "\($0.rawValue) template '\(name)'" } ?? name
@@ -149,12 +155,25 @@ public struct CommandTemplates: Sendable, Equatable {
             guard let value = node.bool else { throw LoadError(line: node.mark?.line, message: "\(label): enabled must be true or false") }
             enabled = value
         }
+        var protocolName = ProtocolName.carscop
+        if let node = map["protocol"] {
+            guard let value = node.string.flatMap({ TrackerProtocols.named(ProtocolName(rawValue: $0)) }) else {
+                let known = TrackerProtocols.all.map { $0.name.rawValue }.joined(separator: " or ")
+                throw LoadError(line: node.mark?.line, message: "\(label): protocol must be \(known)")
+            }
+            protocolName = value.name
+        }
         var framing = CommandTemplate.Framing.raw
         if let node = map["framing"] {
-            guard let value = node.string.flatMap(CommandTemplate.Framing.init(rawValue:)) else {
-                throw LoadError(line: node.mark?.line, message: "\(label): framing must be raw or carscop")
+            guard let value = node.string.flatMap(CommandTemplate.Framing.init) else {
+                throw LoadError(line: node.mark?.line, message: "\(label): framing must be \(CommandTemplate.Framing.names.joined(separator: ", "))")
             }
             framing = value
+        }
+        if case .framed(let framedAs) = framing, framedAs != protocolName {
+            throw LoadError(
+                line: map["framing"]?.mark?.line,
+                message: "\(label): framing \(framedAs) does not fit a template for \(protocolName) devices (set protocol: \(framedAs))")
         }
         guard let textNode = map["template"], let source = textNode.scalar?.string else {
             throw LoadError(line: map["template"]?.mark?.line ?? line, message: "\(label): template is missing or not a string")
@@ -174,8 +193,11 @@ public struct CommandTemplates: Sendable, Equatable {
             let owner = type.map { "a \($0.rawValue) command" } ?? "an acknowledgement"
             throw LoadError(line: textLine, message: "\(label): placeholder {\(stray.rawValue)} has no value for \(owner)")
         }
-        if framing == .carscop, source.contains("^") {
+        if framing == .framed(.carscop), source.contains("^") {
             throw LoadError(line: textLine, message: "\(label): a carscop-framed template cannot contain '^' (it ends the frame)")
+        }
+        if framing == .framed(.h02), source.contains("#") {
+            throw LoadError(line: textLine, message: "\(label): an h02-framed template cannot contain '#' (it ends the frame)")
         }
         var reply: ReplyPattern?
         if let node = map["reply"] {
@@ -188,25 +210,30 @@ public struct CommandTemplates: Sendable, Equatable {
             }
             maxInFlight = value
         }
-        return CommandTemplate(name: name, enabled: enabled, framing: framing, reply: reply, maxInFlight: maxInFlight, text: text)
+        return CommandTemplate(
+            name: name, protocolName: protocolName, enabled: enabled, framing: framing, reply: reply, maxInFlight: maxInFlight,
+            text: text)
     }
 
     private static func replyPattern(_ node: Node, label: String, allowed: Set<Placeholder>) throws(LoadError) -> ReplyPattern {
         let line = node.mark?.line
         guard let map = node.mapping else { throw LoadError(line: line, message: "\(label): reply must be a mapping of word, body_prefix, body_contains") }
-        try checkKeys(map, allowed: ["word", "body_prefix", "body_contains"], in: "\(label) reply")
+        try checkKeys(map, allowed: ["word", "body_prefix", "body_contains", "failure_contains"], in: "\(label) reply")
         let word = try string(map["word"], key: "reply word", in: label)
-        if let word, !(word.utf8.count == 4 && word.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "^") })) {
-            throw LoadError(line: map["word"]?.mark?.line, message: "\(label): reply word must be 4 printable characters, like UB04")
+        if let word, !((1...8).contains(word.utf8.count) && word.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "^") && $0 != UInt8(ascii: ",") })) {
+            throw LoadError(
+                line: map["word"]?.mark?.line,
+                message: "\(label): reply word must be 1-8 printable characters without , or ^, like UB04 or V4")
         }
         let prefix = try string(map["body_prefix"], key: "body_prefix", in: label)
         let contains = try string(map["body_contains"], key: "body_contains", in: label)
+        let failure = try string(map["failure_contains"], key: "failure_contains", in: label)
         guard word != nil || !(prefix ?? "").isEmpty || !(contains ?? "").isEmpty else {
             throw LoadError(line: line, message: "\(label): reply needs word, body_prefix or body_contains")
         }
         let pattern: ReplyPattern
         do throws(TemplateSyntaxError) {
-            pattern = try ReplyPattern(word: word, bodyPrefix: prefix, bodyContains: contains)
+            pattern = try ReplyPattern(word: word, bodyPrefix: prefix, bodyContains: contains, failureContains: failure)
         } catch {
             throw LoadError(line: line, message: "\(label) reply: \(error.message)")
         }

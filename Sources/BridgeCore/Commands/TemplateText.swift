@@ -1,4 +1,4 @@
-import CarscopCodec
+import TrackerCodec
 
 /// The text of a command template, parsed once at load time into literal runs,
 /// placeholders (`{name}`) and optional sections (`{#name}…{/name}`, kept only when the

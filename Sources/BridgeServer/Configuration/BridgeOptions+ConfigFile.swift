@@ -31,6 +31,7 @@ extension BridgeOptions {
         set("device-tz", DeviceSettings.formatOffset(deviceTZ))
         set("speed-unit", speedUnit.rawValue)
         set("max-frame-bytes", maxFrameBytes)
+        set("h02-binary-length", h02BinaryLength.description)
         set("idle-timeout", idleTimeout)
         set("status-interval", statusInterval)
         set("publish-raw", publishRaw)

@@ -1,5 +1,5 @@
 import BridgeCore
-import CarscopCodec
+import TrackerCodec
 import Foundation
 import Logging
 import Mosquitto
@@ -38,6 +38,8 @@ public struct BridgeOptions: Sendable, Equatable {
     public var deviceTZ: Int
     public var speedUnit: SpeedUnit
     public var maxFrameBytes: Int
+    /// `--h02-binary-length`.
+    public var h02BinaryLength: H02BinaryLength
     /// Seconds.
     public var idleTimeout: Int
     /// Seconds.
@@ -127,6 +129,7 @@ public struct BridgeOptions: Sendable, Equatable {
             deviceTZ: try r.value("device-tz") { DeviceSettings.parseOffset($0) },
             speedUnit: try r.value("speed-unit") { SpeedUnit(rawValue: $0) },
             maxFrameBytes: try r.integer("max-frame-bytes"),
+            h02BinaryLength: try r.value("h02-binary-length") { H02BinaryLength($0) },
             idleTimeout: try r.integer("idle-timeout"),
             statusInterval: try r.integer("status-interval"),
             publishRaw: try r.flag("publish-raw"),

@@ -72,6 +72,10 @@ public struct OptionDescriptor: Sendable, Equatable {
             help: "Broker URL. The password comes from CCTR_MQTT_PASSWORD or --mqtt-password-file, never the URL.",
             kind: .text(allowed: "mqtt://[user@]host:port or mqtts://[user@]host:port")),
         .init(
+            name: "h02-binary-length", defaultText: "auto",
+            help: "Length of H02 binary ($) frames over TCP; auto reads it from the connection's first one.",
+            kind: .choice(["auto", "32", "42", "45"])),
+        .init(
             name: "mqtt-ca-file", defaultText: nil, help: "TLS: CA bundle to verify the broker.",
             kind: .optionalText(allowed: "a file path")),
         .init(
@@ -127,7 +131,7 @@ public struct OptionDescriptor: Sendable, Equatable {
             name: "speed-unit", defaultText: "kmh", help: "Unit of the device's speed field; payloads are always km/h.",
             kind: .choice(["kmh", "knots", "mph"])),
         .init(
-            name: "max-frame-bytes", defaultText: "1024", help: "Longest accepted frame, from * to ^ inclusive.",
+            name: "max-frame-bytes", defaultText: "1024", help: "Longest accepted text frame, from its first byte to its terminator (^ or #) inclusive.",
             kind: .integer(20...1_048_576, unit: "bytes")),
         .init(
             name: "idle-timeout", defaultText: "1800", help: "Time without a frame before a session is closed.",

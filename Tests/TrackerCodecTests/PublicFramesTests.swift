@@ -1,4 +1,4 @@
-import CarscopCodec
+import TrackerCodec
 import Foundation
 import TestSupport
 import Testing

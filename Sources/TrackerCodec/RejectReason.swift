@@ -1,7 +1,6 @@
 /// Why input did not become a published message. The raw values are the dead-letter
 /// `reason` strings of the public contract, so they must never change.
 public enum RejectReason: String, Sendable, CaseIterable {
-    case h02Frame = "h02 frame"
     case badHeader = "bad header"
     case badGPSBlock = "bad gps block"
     case coordinateOutOfRange = "coordinate out of range"
@@ -13,4 +12,6 @@ public enum RejectReason: String, Sendable, CaseIterable {
     case heldFramesOverflow = "held frames overflow"
     case notInAllowlist = "not in allowlist"
     case retainedCommand = "retained command"
+    /// A TCP connection sent a frame of another protocol than its first frame's.
+    case protocolSwitch = "protocol switch"
 }

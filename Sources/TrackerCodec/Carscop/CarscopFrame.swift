@@ -40,19 +40,3 @@ public struct CarscopFrame: Sendable, Equatable {
         }
     }
 }
-
-extension String {
-    /// Maps each byte to the code point of the same value (ISO-8859-1), so any bytes a device
-    /// sends survive into a string and can be recovered from it.
-    public init(latin1 bytes: some Collection<UInt8>) {
-        if bytes.allSatisfy({ $0 < 0x80 }) {
-            self.init(decoding: bytes, as: UTF8.self)
-        } else {
-            var scalars = String.UnicodeScalarView()
-            for byte in bytes {
-                scalars.append(Unicode.Scalar(byte))
-            }
-            self.init(scalars)
-        }
-    }
-}

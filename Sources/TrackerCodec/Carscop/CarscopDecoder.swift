@@ -1,4 +1,4 @@
-/// Decodes one frame from the splitter into a `CarscopFrame`, or says why it cannot.
+/// Decodes one carscop frame from the splitter into a `CarscopFrame`, or says why it cannot.
 ///
 /// Strict about structure (the header, the GPS block's fields and ranges, the device id),
 /// tolerant about width (speed written 3 ways, optional status/odometer tail, labels of any

@@ -75,3 +75,22 @@ public struct CivilDateTime: Sendable, Hashable {
         return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
+
+extension CivilDateTime {
+    /// `yyMMddHHmmss` (2 year digits, carscop's header) or `yyyyMMddHHmmss` (4, H02's answers).
+    public func compactDigits(yearDigits: Int) -> String {
+        var out = yearDigits == 2 ? Self.two(((year % 100) + 100) % 100) : String(year)
+        out += Self.two(month) + Self.two(day)
+        out += timeDigits
+        return out
+    }
+
+    /// `HHmmss`, as H02 commands carry the time they were sent.
+    public var timeDigits: String {
+        Self.two(hour) + Self.two(minute) + Self.two(second)
+    }
+
+    private static func two(_ value: Int) -> String {
+        value < 10 ? "0\(value)" : String(value)
+    }
+}

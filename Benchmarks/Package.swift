@@ -15,7 +15,7 @@ let package = Package(
             name: "CodecBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "CarscopCodec", package: "cctr-bridge"),
+                .product(name: "TrackerCodec", package: "cctr-bridge"),
                 .product(name: "BridgeCore", package: "cctr-bridge"),
             ],
             path: "Benchmarks/CodecBenchmarks",

@@ -1,4 +1,5 @@
 import BridgeCore
+import TrackerCodec
 import Testing
 
 @Suite struct CommandRequestTests {
@@ -10,8 +11,8 @@ import Testing
         #expect(r.type == .positionPeriodic)
         #expect(r.params == CommandParams(intervalS: 30))
         #expect(r.ttlSeconds == 120)
-        #expect(r.plan.reply == ReplyMatcher(word: "BS08", bodyPrefix: "001E", bodyContains: nil))
-        let frame = r.plan.frame(now: 1_439_827_374_000, timeZoneOffsetSeconds: 0)
+        #expect(r.plans[.carscop]!.reply == ReplyMatcher(word: "BS08", bodyPrefix: "001E", bodyContains: nil))
+        let frame = r.plans[.carscop]!.frame(now: 1_439_827_374_000, timeZoneOffsetSeconds: 0)
         #expect(String(decoding: frame, as: UTF8.self) == "*150817160254AR00001E0000^")
     }
 
@@ -23,7 +24,7 @@ import Testing
 
     @Test func devicePasswordComesFromTheCommandThenTheDeviceThenTheDefault() throws {
         func frame(_ json: String, device: String = F.device) throws -> String {
-            String(decoding: try F.request(json, device: device).plan.frame(now: 0, timeZoneOffsetSeconds: 0), as: UTF8.self)
+            String(decoding: try F.request(json, device: device).plans[.carscop]!.frame(now: 0, timeZoneOffsetSeconds: 0), as: UTF8.self)
         }
         #expect(try frame(#"{"type":"rebootDevice"}"#) == "RESET*123456")
         #expect(try frame(#"{"type":"rebootDevice"}"#, device: "PASSWORDED") == "RESET*654321")
@@ -32,7 +33,7 @@ import Testing
 
     @Test func rendersEveryParameterizedType() throws {
         func frame(_ json: String) throws -> String {
-            String(decoding: try F.request(json).plan.frame(now: 0, timeZoneOffsetSeconds: 0), as: UTF8.self)
+            String(decoding: try F.request(json).plans[.carscop]!.frame(now: 0, timeZoneOffsetSeconds: 0), as: UTF8.self)
         }
         #expect(try frame(#"{"type":"setServer","params":{"host":"gps.example.com","port":8888}}"#) == "IP*123456*gps.example.com,8888")
         #expect(try frame(#"{"type":"sosNumber","params":{"index":2,"phone":"+4915112345678"}}"#) == "ADDPHONE*123456*2*+4915112345678")
@@ -45,9 +46,9 @@ import Testing
     @Test func headerPlaceholderUsesTheDeviceTimeZone() throws {
         let r = try F.request(#"{"type":"setTimezone","params":{"offset":"+08:00"}}"#)
         // 2015-08-17T16:02:54.500Z at +08:00 is 2015-08-18 00:02:54 (the day changes).
-        let frame = r.plan.frame(now: 1_439_827_374_500, timeZoneOffsetSeconds: 8 * 3600)
+        let frame = r.plans[.carscop]!.frame(now: 1_439_827_374_500, timeZoneOffsetSeconds: 8 * 3600)
         #expect(String(decoding: frame, as: UTF8.self) == "TIMEZONE*123456*+08:00*150818000254")
-        let utc = r.plan.frame(now: 1_439_827_374_500, timeZoneOffsetSeconds: 0)
+        let utc = r.plans[.carscop]!.frame(now: 1_439_827_374_500, timeZoneOffsetSeconds: 0)
         #expect(String(decoding: utc, as: UTF8.self) == "TIMEZONE*123456*+08:00*150817160254")
     }
 
@@ -133,7 +134,7 @@ import Testing
     @Test func customDataOfExactly512CharactersIsAccepted() throws {
         let data = String(repeating: "A", count: 512)
         let r = try F.request(#"{"type":"custom","params":{"data":"\#(data)"}}"#)
-        #expect(r.plan.frame(now: 0, timeZoneOffsetSeconds: 0) == Array(data.utf8))
+        #expect(r.plans[.carscop]!.frame(now: 0, timeZoneOffsetSeconds: 0) == Array(data.utf8))
     }
 
     @Test func oversizeCommandJSONIsRejectedUnread() throws {

@@ -1,4 +1,5 @@
 import BridgeCore
+import TrackerCodec
 import Testing
 
 @Suite struct CommandRoutingTests {

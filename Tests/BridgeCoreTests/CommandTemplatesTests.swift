@@ -1,4 +1,5 @@
 import BridgeCore
+import TrackerCodec
 import Foundation
 import TestSupport
 import Testing
@@ -61,12 +62,12 @@ enum CommandFixtures {
         #expect(try CommandTemplates(yaml: json) == CommandTemplates.builtIn)
     }
 
-    @Test func onlyCustomIsEnabledByDefault() {
+    @Test func onlyCustomIsEnabledByDefaultForCarscop() {
         let builtIn = CommandTemplates.builtIn
         for type in CommandType.allCases {
-            #expect((builtIn.enabledTemplate(for: type) != nil) == (type == .custom), "\(type)")
+            #expect((builtIn.enabledTemplate(for: type, protocol: .carscop) != nil) == (type == .custom), "\(type)")
         }
-        #expect(builtIn.enabledTemplate(for: .custom)?.reply == nil)
+        #expect(builtIn.enabledTemplate(for: .custom, protocol: .carscop)?.reply == nil)
         #expect(builtIn.variants[.rebootDevice]?.map(\.name) == ["sms", "tk103"])
         for kind in CommandTemplates.AckKind.allCases {
             #expect(builtIn.acknowledgement(kind, deviceID: "X1", now: CommandFixtures.t0, timeZoneOffsetSeconds: 0) == nil)
@@ -79,12 +80,14 @@ enum CommandFixtures {
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         let disabled = lines.indices.filter { lines[$0].contains("enabled: false") && lines[$0].hasPrefix("      ") }
         #expect(disabled.count == 10)
+        let h02 = CommandType.allCases.filter { CommandTemplates.builtIn.enabledTemplate(for: $0, protocol: .h02) != nil }
         for index in disabled {
             var edited = lines
             edited[index] = edited[index].replacingOccurrences(of: "false", with: "true")[...]
             let templates = try CommandTemplates(yaml: edited.joined(separator: "\n"))
-            let enabled = CommandType.allCases.filter { templates.enabledTemplate(for: $0) != nil }
+            let enabled = CommandType.allCases.filter { templates.enabledTemplate(for: $0, protocol: .carscop) != nil }
             #expect(enabled.count == 2, "line \(index + 1)")
+            #expect(CommandType.allCases.filter { templates.enabledTemplate(for: $0, protocol: .h02) != nil } == h02)
         }
     }
 
@@ -99,7 +102,7 @@ enum CommandFixtures {
     @Test(arguments: [
         ("version: 1\ncommands:\n  custom:\n    - template: \"{dta}\"\n", 4, "unknown placeholder {dta}"),
         ("version: 1\ncommands:\n  selfDestruct:\n    - template: \"X\"\n", 3, "unknown command type 'selfDestruct'"),
-        ("version: 1\ncommands:\n  custom:\n    - template: \"{data}\"\n      framing: tk103\n", 5, "framing must be raw or carscop"),
+        ("version: 1\ncommands:\n  custom:\n    - template: \"{data}\"\n      framing: tk103\n", 5, "framing must be raw, carscop, h02"),
         ("version: 1\ncommands:\n  rebootDevice:\n    - template: \"AT00{interval_s}\"\n", 4, "placeholder {interval_s} has no value for a rebootDevice command"),
         ("version: 1\ncommands:\n  custom:\n    - template: \"{data}\"\n      colour: red\n", 5, "unknown key 'colour'"),
         ("version: 1\ncommands:\n  custom:\n    - template: \"{data\"\n", 4, "a '{' without its '}'"),
@@ -107,7 +110,7 @@ enum CommandFixtures {
         ("version: 1\ncommands:\n  custom:\n    - {template: \"{data}\", enabled: true}\n    - {template: \"x{data}\", enabled: true}\n", 5, "both enabled"),
         ("version: 1\ncommands:\n  custom:\n    - template: \"{data}\"\n      max_in_flight: 0\n", 5, "max_in_flight must be an integer from 1 to 16"),
         ("version: 1\ncommands:\n  positionSingle:\n    - template: \"AP00\"\n      reply: {}\n", 5, "reply needs word, body_prefix or body_contains"),
-        ("version: 1\ncommands:\n  positionSingle:\n    - template: \"AP00\"\n      reply: {word: UB4}\n", 5, "reply word must be 4 printable characters"),
+        ("version: 1\ncommands:\n  positionSingle:\n    - template: \"AP00\"\n      reply: {word: UB04X1234}\n", 5, "reply word must be 1-8 printable characters"),
         ("version: 1\ncommands:\n  positionSingle:\n    - template: \"AP00\"\n      reply: {word: UB04, body_prefix: \"{header}\"}\n", 5, "cannot use {header}"),
         ("version: 1\ncommands:\n  custom:\n    - template: \"{#data}{/data}\"\n", 4, "not an optional parameter"),
         ("version: 1\ncommands:\n  custom:\n    - template: \"caf\u{E9}\"\n", 4, "not printable ASCII"),

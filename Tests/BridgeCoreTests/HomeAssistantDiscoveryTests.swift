@@ -1,4 +1,5 @@
 import BridgeCore
+import TrackerCodec
 import Foundation
 import TestSupport
 import Testing

@@ -40,7 +40,7 @@ import Testing
             #expect(kind == "alarm")
             #expect(code == expected["code"]?.string)
             #expect(label == expected["label"]?.string)
-            #expect(AlarmName.of(code) == expected["alarm"]?.string)
+            #expect(TraccarAlarm.of(code) == expected["alarm"]?.string)
         case .unknown:
             Issue.record("no public frame is of an unknown type")
         }
@@ -72,7 +72,7 @@ import Testing
     func splitsIdenticallyAtEveryBoundary(_ sample: PublicFrame) {
         let bytes = Array(sample.frame.utf8)
         let whole = SplitterHarness.events(bytes, chunks: [bytes.count])
-        #expect(whole == [.frame(bytes)])
+        #expect(whole == [.frame(bytes, protocolIndex: 0)])
         #expect(SplitterHarness.events(bytes, chunks: Array(repeating: 1, count: bytes.count)) == whole)
         for split in 1..<bytes.count {
             #expect(SplitterHarness.events(bytes, chunks: [split, bytes.count - split]) == whole, "split at \(split)")
@@ -87,7 +87,7 @@ import Testing
             stream += Array(sample.frame.utf8)
             if index % 3 == 0 { stream += [0x0D, 0x0A] }
         }
-        let expected = PublicFrame.all.map { SplitterEvent.frame(Array($0.frame.utf8)) }
+        let expected = PublicFrame.all.map { SplitterEvent.frame(Array($0.frame.utf8), protocolIndex: 0) }
         #expect(SplitterHarness.events(stream, chunks: [stream.count]) == expected)
         #expect(SplitterHarness.events(stream, chunks: Array(repeating: 1, count: stream.count)) == expected)
         for split in 1..<stream.count {
@@ -108,7 +108,7 @@ import Testing
 }
 
 /// Traccar's alarm vocabulary, restated here so the test does not reuse the code under test.
-enum AlarmName {
+enum TraccarAlarm {
     static func of(_ code: String) -> String {
         ["0": "powerCut", "1": "accident", "2": "sos", "3": "vibration", "4": "lowspeed",
          "5": "overspeed", "6": "geofenceExit", "7": "movement"][code] ?? "general"
@@ -118,11 +118,21 @@ enum AlarmName {
 enum SplitterHarness {
     /// Feeds `bytes` in chunks of the given sizes, draining after each, then finishes.
     static func events(_ bytes: [UInt8], chunks: [Int], maxFrameBytes: Int = 1024) -> [SplitterEvent] {
-        var splitter = FrameSplitter(maxFrameBytes: maxFrameBytes)
+        var splitter = StreamSplitter(options: CodecOptions(maxFrameBytes: maxFrameBytes))
         return events(&splitter, bytes, chunks: chunks)
     }
 
-    static func events(_ splitter: inout FrameSplitter, _ bytes: [UInt8], chunks: [Int]) -> [SplitterEvent] {
+    static func hex(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var chars = Array(text.utf8)[...]
+        while chars.count >= 2 {
+            out.append(UInt8(String(decoding: chars.prefix(2), as: UTF8.self), radix: 16)!)
+            chars = chars.dropFirst(2)
+        }
+        return out
+    }
+
+    static func events(_ splitter: inout StreamSplitter, _ bytes: [UInt8], chunks: [Int]) -> [SplitterEvent] {
         var out: [SplitterEvent] = []
         var offset = 0
         for size in chunks where size > 0 {

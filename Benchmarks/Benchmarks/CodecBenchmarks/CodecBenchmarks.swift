@@ -1,6 +1,6 @@
 import Benchmark
 import BridgeCore
-import CarscopCodec
+import TrackerCodec
 
 /// A realistic stream: the public sample frames (positions with and without tail, history,
 /// alarm, heartbeat, no-fix), repeated, as one TCP connection would deliver them.

@@ -5,15 +5,20 @@ extension CommandTemplates {
 # cctr-bridge command templates: the built-in defaults (`--commands FILE` replaces them).
 # Schema: schemas/commands.schema.json. JSON with the same structure works too.
 #
-# No GPRS downlink command format of Carscop trackers is publicly documented. What is
+# Carscop (CCTR-801): no GPRS downlink command format is publicly documented. What is
 # known: the SMS command dialect of these devices (COMMAND*password*args, default password
 # 123456), and the server words of their TK103 ancestor (AP00, AR00, AV01...). Neither is
-# confirmed over a TCP/UDP connection, so every template below except `custom` is
+# confirmed over a TCP/UDP connection, so every carscop template below except `custom` is
 # DISABLED: enable at most one variant per type after trying it on your devices.
+#
+# H02 (other CCTR models, Sinotrack, Coban...): the downlink format is public and the
+# templates marked `protocol: h02` are ENABLED. A command goes out in the protocol of the
+# device's current session, using that protocol's enabled variant.
 #
 # Each command type lists variants:
 #   name           a label for logs and errors
-#   enabled        true to use this variant (default false)
+#   protocol       the devices it is for: carscop (default) or h02
+#   enabled        true to use this variant (default false); at most one per protocol
 #   template       the text written to the tracker. Placeholders:
 #                    {password}      device password (the command's device_password,
 #                                    else devices.<id>.password, else --device-password)
@@ -30,10 +35,15 @@ extension CommandTemplates {
 #                  when the command has that optional parameter. {{ and }} are literal braces.
 #   framing        raw (default): the text exactly as is.
 #                  carscop: "*" + {header} + text + "^", like the tracker's own frames.
+#                  h02: "*HQ," + {device_id} + "," + the text's first field + "," + the
+#                  send time (HHMMSS, UTC) + the rest of the text + "#":
+#                  "S20,1,1" becomes *HQ,4105131188,S20,101300,1,1#.
 #   reply          optional: the device frame that acknowledges the command (status
-#                  acked). All conditions given must hold: word (the frame's 4-character
-#                  command word), body_prefix, body_contains (plain text; placeholders
-#                  allowed). Without reply the command is final once written (sent).
+#                  acked). All conditions given must hold: word (the frame's message type:
+#                  carscop's 4-character command word, H02's type such as V4), body_prefix,
+#                  body_contains (plain text; placeholders allowed). failure_contains: a
+#                  matching reply whose body contains it fails the command (status failed,
+#                  with device_reply). Without reply the command is final once written (sent).
 #   max_in_flight  commands that may await their reply at once with this one (default 1)
 #
 # acks: frames written back when the tracker logs in (UB05), sends a heartbeat (UB00) or
@@ -43,6 +53,11 @@ version: 1
 commands:
   custom:
     - name: raw
+      enabled: true
+      template: "{data}"
+      framing: raw
+    - name: h02-raw
+      protocol: h02
       enabled: true
       template: "{data}"
       framing: raw
@@ -58,16 +73,48 @@ commands:
       template: "AR00{interval_hex}0000"
       framing: carscop
       reply: {word: BS08, body_prefix: "{interval_hex}"}
+    - name: h02
+      protocol: h02
+      enabled: true
+      template: "S71,22,{interval_s}"
+      framing: h02
+      reply: {word: V4, body_prefix: "S71,", failure_contains: "ERROR"}
   engineStop:
     - name: tk103
       enabled: false
       template: "AV01"
       framing: carscop
+    - name: h02
+      protocol: h02
+      enabled: true
+      template: "S20,1,1"
+      framing: h02
+      reply: {word: V4, body_prefix: "S20,", failure_contains: "ERROR"}
   engineResume:
     - name: tk103
       enabled: false
       template: "AV00"
       framing: carscop
+    - name: h02
+      protocol: h02
+      enabled: true
+      template: "S20,1,0"
+      framing: h02
+      reply: {word: V4, body_prefix: "S20,", failure_contains: "ERROR"}
+  alarmArm:
+    - name: h02
+      protocol: h02
+      enabled: true
+      template: "SCF,0,0"
+      framing: h02
+      reply: {word: V4, body_prefix: "SCF,", failure_contains: "ERROR"}
+  alarmDisarm:
+    - name: h02
+      protocol: h02
+      enabled: true
+      template: "SCF,1,1"
+      framing: h02
+      reply: {word: V4, body_prefix: "SCF,", failure_contains: "ERROR"}
   rebootDevice:
     - name: sms
       enabled: false

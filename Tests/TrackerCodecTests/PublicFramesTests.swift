@@ -118,18 +118,12 @@ enum TraccarAlarm {
 enum SplitterHarness {
     /// Feeds `bytes` in chunks of the given sizes, draining after each, then finishes.
     static func events(_ bytes: [UInt8], chunks: [Int], maxFrameBytes: Int = 1024) -> [SplitterEvent] {
-        var splitter = StreamSplitter(options: CodecOptions(maxFrameBytes: maxFrameBytes))
-        return events(&splitter, bytes, chunks: chunks)
+        events(bytes, chunks: chunks, options: CodecOptions(maxFrameBytes: maxFrameBytes))
     }
 
-    static func hex(_ text: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var chars = Array(text.utf8)[...]
-        while chars.count >= 2 {
-            out.append(UInt8(String(decoding: chars.prefix(2), as: UTF8.self), radix: 16)!)
-            chars = chars.dropFirst(2)
-        }
-        return out
+    static func events(_ bytes: [UInt8], chunks: [Int], options: CodecOptions) -> [SplitterEvent] {
+        var splitter = StreamSplitter(options: options)
+        return events(&splitter, bytes, chunks: chunks)
     }
 
     static func events(_ splitter: inout StreamSplitter, _ bytes: [UInt8], chunks: [Int]) -> [SplitterEvent] {

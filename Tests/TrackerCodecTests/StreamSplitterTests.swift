@@ -1,4 +1,5 @@
 import TrackerCodec
+import TestSupport
 import Testing
 
 @Suite struct StreamSplitterTests {
@@ -103,7 +104,7 @@ import Testing
     }
 
     @Test func h02BinaryFramesHaveTheConfiguredLength() {
-        let binary = SplitterHarness.hex("2441060116601245431311165035313006004318210e000000fffffbffff0024")
+        let binary = H02Capture.hex("2441060116601245431311165035313006004318210e000000fffffbffff0024")
         let input = binary + heartbeat + binary
         for length in [H02BinaryLength.fixed(32), .auto] {
             var splitter = StreamSplitter(options: CodecOptions(h02BinaryLength: length))

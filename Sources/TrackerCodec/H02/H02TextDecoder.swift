@@ -20,8 +20,8 @@ enum H02TextDecoder {
             deviceID = String(decoding: idField, as: UTF8.self)
         }
         let typeField = frame[fields[2]]
-        guard !typeField.isEmpty, typeField.count <= 8, typeField.allSatisfy({ Ascii.isDigit($0) || Ascii.isLetter($0) }) else {
-            throw reject(.badHeader, "the type field is not 1-8 letters or digits")
+        guard typeField.count <= 8, typeField.allSatisfy({ Ascii.isDigit($0) || Ascii.isLetter($0) }) else {
+            throw reject(.badHeader, "the type field is not up to 8 letters or digits")
         }
         let type = String(decoding: typeField, as: UTF8.self)
         let bodyStart = fields.count > 3 ? fields[3].lowerBound : frame.count - 1
@@ -32,12 +32,11 @@ enum H02TextDecoder {
         switch type {
         case "V1", "V2", "VI1", "V19", "VP1", "V4":
             message.isCommandReply = type == "V4"
+            // Without a block (a reply without position, VP1 with cell towers instead) the
+            // frame is still a well-formed answer of the device: published, never a position.
             guard let block = try PositionBlock(frame, fields: fields) else {
-                if message.isCommandReply {
-                    message.content = .commandReply
-                    return message
-                }
-                throw reject(.badGPSBlock, "no position block (time, validity, latitude, N|S, longitude, E|W, speed, course, date)")
+                message.content = message.isCommandReply ? .commandReply : .event(.noPosition)
+                return message
             }
             if block.dateTime.isRealInstant {
                 message.deviceClock = DeviceClock(time: block.dateTime, isUTC: true)
@@ -114,9 +113,16 @@ struct PositionBlock {
         if ns - 3 >= 3, let t = Self.sixDigits(text(ns - 3)) { time = t }
         let latText = text(ns - 1)
         let lonText = text(ns + 1)
-        if latText.isEmpty || lonText.isEmpty {
+        if latText.isEmpty || lonText.isEmpty || f[fields[ns].lowerBound] == Ascii.zero {
+            // `,V,,N,,E,` or `0.0000,0,0.0000,0`: no position, whatever else the block says.
+            dateTime = CivilDateTime(year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0)
+            valid = false
             latitude = nil
             longitude = nil
+            knots = 0
+            course = 0
+            status = nil
+            return
         } else {
             let lat = try Self.coordinate(latText, field: "latitude")
             let lon = try Self.coordinate(lonText, field: "longitude")
@@ -136,11 +142,21 @@ struct PositionBlock {
         {
             dateIndex += 1
         }
-        guard dateIndex < fields.count, let date = Self.sixDigits(text(dateIndex)) else {
-            throw H02TextDecoder.reject(.badGPSBlock, "the date (ddmmyy) is missing or not numeric")
+        guard dateIndex < fields.count else {
+            throw H02TextDecoder.reject(.badGPSBlock, "the date (ddmmyy) is missing")
         }
-        // Without a time (VP1) the hour is out of range, so the fix time is not taken as a
-        // real instant and the server's receive time stands in.
+        // Without a time (VP1) or a date (an empty field, as some units send with no fix),
+        // the hour is out of range, so the fix time is not taken as a real instant and the
+        // server's receive time stands in.
+        let date: (Int, Int, Int)
+        if let given = Self.sixDigits(text(dateIndex)) {
+            date = given
+        } else if text(dateIndex).isEmpty {
+            date = (0, 0, 0)
+            time = nil
+        } else {
+            throw H02TextDecoder.reject(.badGPSBlock, "the date (ddmmyy) is not numeric")
+        }
         let (hour, minute, second) = time ?? (99, 0, 0)
         dateTime = CivilDateTime(year: 2000 + date.2, month: date.1, day: date.0, hour: hour, minute: minute, second: second)
         status = nil
@@ -153,11 +169,11 @@ struct PositionBlock {
     }
 
     /// The index of the `N|S` field: one letter, followed two fields later by `E|W`, with a
-    /// validity field two before it.
+    /// the validity two fields before it. `0` stands for both letters in all-zero blocks.
     static func locate(_ f: [UInt8], _ fields: [Range<Int>]) -> Int? {
         var i = 5
         while i + 2 < fields.count {
-            if isLetter(f, fields[i], "N", "S"), isLetter(f, fields[i + 2], "E", "W"), fields[i - 2].count >= 1 {
+            if isLetter(f, fields[i], "N", "S", "0"), isLetter(f, fields[i + 2], "E", "W", "0") {
                 return i
             }
             i += 1
@@ -165,8 +181,8 @@ struct PositionBlock {
         return nil
     }
 
-    static func isLetter(_ f: [UInt8], _ r: Range<Int>, _ a: Unicode.Scalar, _ b: Unicode.Scalar) -> Bool {
-        r.count == 1 && (f[r.lowerBound] == UInt8(ascii: a) || f[r.lowerBound] == UInt8(ascii: b))
+    static func isLetter(_ f: [UInt8], _ r: Range<Int>, _ a: Unicode.Scalar, _ b: Unicode.Scalar, _ c: Unicode.Scalar) -> Bool {
+        r.count == 1 && (f[r.lowerBound] == UInt8(ascii: a) || f[r.lowerBound] == UInt8(ascii: b) || f[r.lowerBound] == UInt8(ascii: c))
     }
 
     static func sixDigits(_ s: ArraySlice<UInt8>) -> (Int, Int, Int)? {

@@ -1,13 +1,16 @@
 /// How a simulated tracker answers what the server sends it.
 ///
 /// No downlink format is documented for carscop (`carscop.md`, "Server to device"), so the
-/// only answer today is the TK103 analogue: `AP00` ("position now") gets a `UB04` position.
-/// Everything else is counted and logged. Extend `reply(to:)` when command templates exist.
+/// only carscop answer is the TK103 analogue: `AP00` ("position now") gets a `UB04`
+/// position. H02 units answer `S20` (engine), `SCF` (alarm arm) and `S71` (interval) with a
+/// `V4` reply (`h02.md`). Everything else is counted and logged.
 enum DeviceReplies {
     /// What the device does about one downlink message.
     enum Reply: Equatable {
         /// Send a `UB04` position frame now.
         case position
+        /// Send `V4,<command>,DONE,<the command's time>,…` (H02).
+        case h02Done(command: Substring, time: Substring)
         /// Nothing to send; the message is only counted and logged.
         case none
     }
@@ -23,7 +26,14 @@ enum DeviceReplies {
             .filter { !$0.allSatisfy(\.isWhitespace) }
     }
 
+    /// H02 commands the simulated units carry out.
+    static let h02Commands: Set<Substring> = ["S20", "SCF", "S71"]
+
     static func reply(to message: Substring) -> Reply {
-        message.contains("AP00") ? .position : .none
+        let fields = message.split(separator: ",", omittingEmptySubsequences: false)
+        if fields.count >= 4, fields[0].hasSuffix("*HQ"), h02Commands.contains(fields[2]) {
+            return .h02Done(command: fields[2], time: fields[3])
+        }
+        return message.contains("AP00") ? .position : .none
     }
 }

@@ -40,11 +40,14 @@ final class SimulatedDevice {
     private var failuresInARow = 0
     private var reconnectTask: Scheduled<Void>?
 
-    init(index: Int, transport: Transport, settings: TrackerSettings, environment: Environment, eventLoop: any EventLoop) {
+    init(
+        index: Int, transport: Transport, dialect: TrackerBehavior.Dialect = .carscop, settings: TrackerSettings,
+        environment: Environment, eventLoop: any EventLoop
+    ) {
         self.eventLoop = eventLoop
         self.transport = transport
         self.environment = environment
-        self.behavior = TrackerBehavior(index: index, settings: settings)
+        self.behavior = TrackerBehavior(index: index, settings: settings, dialect: dialect)
         self.jitter = SimRandom(seed: ~settings.seed, stream: UInt64(index))
     }
 
@@ -188,9 +191,9 @@ final class SimulatedDevice {
     /// Writes `frames` as one TCP write or one datagram, and counts them once the write succeeded.
     private func send(_ frames: [TrackerBehavior.Frame], on channel: any Channel) {
         let issued = WallClock.nowNanoseconds()
-        var buffer = channel.allocator.buffer(capacity: frames.reduce(0) { $0 + $1.text.utf8.count })
+        var buffer = channel.allocator.buffer(capacity: frames.reduce(0) { $0 + $1.bytes.count })
         for frame in frames {
-            buffer.writeString(frame.text)
+            buffer.writeBytes(frame.bytes)
         }
         let bytes = buffer.readableBytes
         let promise = eventLoop.makePromise(of: Void.self)

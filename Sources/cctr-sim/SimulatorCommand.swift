@@ -7,14 +7,16 @@ import NIOPosix
 struct SimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cctr-sim",
-        abstract: "Simulate Carscop CCTR-801 trackers sending to a server over TCP and UDP.",
+        abstract: "Simulate CCTR trackers (carscop and H02) sending to a server over TCP and UDP.",
         discussion: """
             Each device logs in with UB05 and then sends live positions (UD00) along a route \
             near a real city, with alarms (UA01), stored records (UD04), no-fix frames and \
             heartbeats (UB00) as configured. The odometer of every frame with a status tail \
             carries the device's sequence number (1, 2, 3, ...), so a subscriber can count \
             loss, duplicates and reordering; --send-log records when each was sent. Devices \
-            answer AP00 from the server with a UB04 position. A report is printed at exit.
+            answer AP00 from the server with a UB04 position. H02 devices (--h02) name themselves \
+            in every V1 position (or binary frame), send LINK heartbeats and SOS in the status \
+            word, and answer S20, SCF and S71 with a V4 reply. A report is printed at exit.
             """)
 
     @Option(help: "Server host.")
@@ -28,6 +30,11 @@ struct SimulatorCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("udp"), help: "Devices that send over UDP, one socket each.")
     var udpDevices = 0
+
+    @Option(
+        name: .customLong("h02"),
+        help: "H02 devices besides the carscop ones: alternately TCP and UDP, every third sending binary frames.")
+    var h02Devices = 0
 
     @Option(help: "Aggregate frames per second across all devices (instead of --interval).")
     var rate: Double?
@@ -78,8 +85,8 @@ struct SimulatorCommand: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        guard tcpDevices >= 0, udpDevices >= 0, tcpDevices + udpDevices > 0 else {
-            throw ValidationError("--tcp and --udp must not be negative, and at least one device is needed.")
+        guard tcpDevices >= 0, udpDevices >= 0, h02Devices >= 0, tcpDevices + udpDevices + h02Devices > 0 else {
+            throw ValidationError("--tcp, --udp and --h02 must not be negative, and at least one device is needed.")
         }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1-65535.") }
         if rate != nil && interval != nil { throw ValidationError("Give --rate or --interval, not both.") }
@@ -106,7 +113,7 @@ struct SimulatorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let deviceCount = tcpDevices + udpDevices
+        let deviceCount = tcpDevices + udpDevices + h02Devices
         let intervalSeconds = rate.map { Double(deviceCount) / $0 } ?? interval ?? 5
         let settings = TrackerSettings(
             idPrefix: idPrefix, seed: seed ?? UInt64.random(in: 0...UInt64.max),
@@ -117,7 +124,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         if let dryRun {
             let start = startTime.map { $0 * 1_000_000_000 } ?? WallClock.nowNanoseconds()
             DryRun(
-                deviceCount: deviceCount, settings: settings, intervalSeconds: intervalSeconds,
+                tcpDevices: tcpDevices, udpDevices: udpDevices, deviceCount: deviceCount, settings: settings, intervalSeconds: intervalSeconds,
                 connectRate: connectRate, startNanoseconds: start
             ).run(count: dryRun) { print($0) }
             return
@@ -128,8 +135,8 @@ struct SimulatorCommand: AsyncParsableCommand {
     private func live(settings: TrackerSettings, intervalSeconds: Double) async throws {
         let log = ConsoleLog(debugEnabled: verbose)
         let openFiles = FileDescriptorLimit.raiseToHardLimit()
-        if openFiles < UInt64(tcpDevices + udpDevices + 64) {
-            log.warning("open-file limit \(openFiles) is below the \(tcpDevices + udpDevices) sockets needed")
+        if openFiles < UInt64(tcpDevices + udpDevices + h02Devices + 64) {
+            log.warning("open-file limit \(openFiles) is below the \(tcpDevices + udpDevices + h02Devices) sockets needed")
         }
         let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
@@ -141,12 +148,12 @@ struct SimulatorCommand: AsyncParsableCommand {
             group.next().scheduleTask(in: .nanoseconds(Int64(duration * 1e9))) { stop.fire() }
         }
         let simulator = Simulator(
-            tcpDevices: tcpDevices, udpDevices: udpDevices, interval: .nanoseconds(Int64(intervalSeconds * 1e9)),
+            tcpDevices: tcpDevices, udpDevices: udpDevices, h02Devices: h02Devices, interval: .nanoseconds(Int64(intervalSeconds * 1e9)),
             connectRate: connectRate, settings: settings,
             environment: SimulatedDevice.Environment(address: address, counters: counters, sendLog: sendLog, log: log),
             group: group)
         log.info(
-            "\(tcpDevices) tcp + \(udpDevices) udp devices to \(address), one frame every \(intervalSeconds) s each, seed \(settings.seed)"
+            "\(tcpDevices) tcp + \(udpDevices) udp carscop and \(h02Devices) h02 devices to \(address), one frame every \(intervalSeconds) s each, seed \(settings.seed)"
         )
 
         let clock = ContinuousClock()

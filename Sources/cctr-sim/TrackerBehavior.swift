@@ -2,16 +2,37 @@
 /// connects, on each tick and in answer to the server. Time is passed in, so `--dry-run` and
 /// live runs share this code and a seed replays the same frames for the same times.
 ///
-/// Every frame with a status/odometer tail carries the device's next sequence number
-/// (1, 2, 3, …) in the odometer, so a subscriber can count loss, duplicates and reordering.
-/// No-fix frames and heartbeats have no tail and take no number.
+/// Every carscop frame with a status/odometer tail carries the device's next sequence
+/// number (1, 2, 3, …) in the odometer, so a subscriber can count loss, duplicates and
+/// reordering. No-fix frames, heartbeats and H02 frames (which have no odometer) take no number.
+///
+/// An H02 device (`--h02`) names itself in every frame instead of logging in, sends `V1`
+/// text positions (or 32-byte binary frames), `LINK` heartbeats and SOS through its status
+/// word, and answers `S20`, `SCF` and `S71` with a `V4 … DONE` reply, as the units do.
 struct TrackerBehavior {
     /// One frame ready to send.
     struct Frame {
         let word: FrameWord
-        let text: String
+        let bytes: [UInt8]
         /// The odometer sequence number, if the frame has a tail.
         let sequence: UInt64?
+
+        init(word: FrameWord, text: String, sequence: UInt64?) {
+            self.init(word: word, bytes: Array(text.utf8), sequence: sequence)
+        }
+
+        init(word: FrameWord, bytes: [UInt8], sequence: UInt64?) {
+            self.word = word
+            self.bytes = bytes
+            self.sequence = sequence
+        }
+    }
+
+    /// Which protocol the device speaks.
+    enum Dialect: Sendable, Equatable {
+        case carscop
+        case h02Text
+        case h02Binary
     }
 
     /// Real status-bit patterns first, then a few plausible others.
@@ -25,6 +46,7 @@ struct TrackerBehavior {
     ]
 
     let deviceID: String
+    let dialect: Dialect
     private let settings: TrackerSettings
     private let speedStyle: SpeedStyle
     private let statusBits: String
@@ -37,8 +59,9 @@ struct TrackerBehavior {
 
     /// Device number `index` of a run. The speed style and the start city cycle with the
     /// index, so that any three devices show every speed width and both hemispheres.
-    init(index: Int, settings: TrackerSettings) {
-        self.deviceID = settings.deviceID(index: index)
+    init(index: Int, settings: TrackerSettings, dialect: Dialect = .carscop) {
+        self.deviceID = dialect == .carscop ? settings.deviceID(index: index) : settings.h02DeviceID(index: index)
+        self.dialect = dialect
         self.settings = settings
         self.speedStyle = SpeedStyle.allCases[index % SpeedStyle.allCases.count]
         self.holdsBeforeLogin = settings.holdBeforeLogin && index % 2 == 0
@@ -57,6 +80,9 @@ struct TrackerBehavior {
     /// on the devices that (like real units) send before logging in.
     mutating func connectFrames(atNanoseconds now: Int64) -> [Frame] {
         let seconds = advance(to: now)
+        if dialect != .carscop {
+            return [h02Position(at: seconds, alarm: false)]
+        }
         var frames: [Frame] = []
         if holdsBeforeLogin {
             frames.append(position(word: .livePosition, prefix: "", at: seconds))
@@ -71,9 +97,15 @@ struct TrackerBehavior {
         let seconds = advance(to: now)
         if settings.heartbeatEvery > 0 && positionsSinceHeartbeat >= settings.heartbeatEvery {
             positionsSinceHeartbeat = 0
+            if dialect != .carscop {
+                return Frame(word: .h02Heartbeat, text: H02FrameGenerator.link(deviceID: deviceID, unixSeconds: seconds), sequence: nil)
+            }
             return Frame(word: .heartbeat, text: FrameGenerator.heartbeat(headerSeconds: seconds), sequence: nil)
         }
         positionsSinceHeartbeat += 1
+        if dialect != .carscop {
+            return h02Position(at: seconds, alarm: random.chance(settings.alarmProbability))
+        }
         if random.chance(settings.historyProbability) {
             return history(before: seconds)
         }
@@ -87,12 +119,30 @@ struct TrackerBehavior {
     /// The frames that answer one downlink message (see `DeviceReplies`).
     mutating func answer(_ message: Substring, atNanoseconds now: Int64) -> [Frame] {
         switch DeviceReplies.reply(to: message) {
-        case .position:
+        case .position where dialect == .carscop:
             let seconds = advance(to: now)
             return [position(word: .requestedPosition, prefix: FrameGenerator.requestedPositionField, at: seconds)]
-        case .none:
+        case .h02Done(let command, let time) where dialect != .carscop:
+            let seconds = advance(to: now)
+            let text = H02FrameGenerator.reply(deviceID: deviceID, command: command, commandTime: time, currentFix(at: seconds))
+            return [Frame(word: .h02Reply, text: text, sequence: nil)]
+        case .position, .h02Done, .none:
             return []
         }
+    }
+
+    /// A `V1` (or binary) position; no fix with `--nofix-probability`; SOS in the status
+    /// word when `alarm`.
+    private mutating func h02Position(at seconds: Int64, alarm: Bool) -> Frame {
+        if random.chance(settings.noFixProbability) {
+            return Frame(word: .h02Position, text: H02FrameGenerator.noFix(deviceID: deviceID, unixSeconds: seconds), sequence: nil)
+        }
+        let fix = currentFix(at: seconds)
+        if dialect == .h02Binary {
+            return Frame(word: .h02Binary, bytes: H02FrameGenerator.binary(deviceID: deviceID, fix), sequence: nil)
+        }
+        let status = alarm ? H02FrameGenerator.sosStatus : H02FrameGenerator.quietStatus
+        return Frame(word: .h02Position, text: H02FrameGenerator.v1(deviceID: deviceID, fix, status: status), sequence: nil)
     }
 
     private mutating func advance(to nanoseconds: Int64) -> Int64 {

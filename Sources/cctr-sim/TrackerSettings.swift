@@ -17,4 +17,10 @@ struct TrackerSettings: Sendable {
     func deviceID(index: Int) -> String {
         idPrefix + zeroPadded(index + 1, width: Self.idLength - idPrefix.count)
     }
+
+    /// The id of H02 device number `index`: 10 digits, as the units use (and binary frames
+    /// can carry in BCD): `4` and the zero-padded number.
+    func h02DeviceID(index: Int) -> String {
+        "4" + zeroPadded(index + 1, width: 9)
+    }
 }

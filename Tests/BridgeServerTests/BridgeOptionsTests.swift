@@ -91,7 +91,7 @@ import TestSupport
         let files = try BridgeOptionsTestFiles()
         // A non-default value for every option, as text.
         let values: [String: String] = [
-            "listen": "udp://127.0.0.1:7000", "mqtt-url": "mqtts://bridge@broker.example:8884",
+            "listen": "udp://127.0.0.1:7000", "mqtt-url": "mqtts://bridge@broker.example:8884", "h02-binary-length": "45",
             "mqtt-ca-file": "/ca.pem", "mqtt-cert-file": "/c.pem", "mqtt-key-file": "/k.pem",
             "mqtt-session-expiry": "77", "mqtt-max-inflight": "50", "topic-base": "fleet/a", "instance": "east-1",
             "metrics-listen": "[::1]:9000", "spool-dir": "/spool", "spool-sync": "always",
@@ -130,6 +130,7 @@ import TestSupport
             #expect(options.owntracksBase == "owntracks")
             #expect(options.mqttPassword?.value == "s3cret")
             #expect(options.frameRateLimit == 0 && options.commandTTLMax == 600)
+            #expect(options.h02BinaryLength == .fixed(45))
         }
     }
 

@@ -61,7 +61,7 @@ import Testing
         let topic = "cctr/\(Self.device)/cmd"
         try Publisher.publish(port: fixture.broker.port, topic: topic, payload: #"{"id":"x","type":"#)
         try Publisher.publish(port: fixture.broker.port, topic: topic, payload: #"{"id":"u","type":"launchRocket"}"#)
-        try Publisher.publish(port: fixture.broker.port, topic: topic, payload: #"{"id":"d","type":"engineStop"}"#)
+        try Publisher.publish(port: fixture.broker.port, topic: topic, payload: #"{"id":"d","type":"rebootDevice"}"#)
         try Publisher.publish(port: fixture.broker.port, topic: topic, payload: "{\"id\":\"h\",\"type\":\"custom\",\"params\":{\"data\":\"A^B\"}}")
         try await fixture.waitFor("four rejections") { _ in results(fixture).count == 4 }
         let rejected = results(fixture)

@@ -4,7 +4,7 @@
 # simulated trackers (cctr-sim), and shows the MQTT traffic until Ctrl-C (or for
 # DEMO_SECONDS seconds), then stops everything it started.
 #
-#   scripts/demo.sh                      # local broker, 3 TCP + 1 UDP simulated trackers
+#   scripts/demo.sh                      # local broker; carscop: 3 TCP + 1 UDP, H02: 2 text + 1 binary
 #   CCTR_MQTT_URL=mqtt://broker:1883 scripts/demo.sh
 #   DEMO_SECONDS=20 scripts/demo.sh      # stop by itself
 set -euo pipefail
@@ -18,10 +18,15 @@ bin=$(swift build -c "$configuration" --show-bin-path)
 
 run=$(mktemp -d /tmp/cctr-demo.XXXXXX)
 pids=()
+# Stops what was started in reverse order, each before the next: the simulator and the
+# bridge go before the broker, so the bridge publishes its offline state and exits cleanly
+# instead of reconnecting to a broker that is already gone.
 cleanup() {
     trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        kill -TERM "${pids[i]}" 2>/dev/null || true
+        wait "${pids[i]}" 2>/dev/null || true
+    done
     rm -rf "$run"
 }
 trap cleanup EXIT INT TERM
@@ -57,13 +62,18 @@ PY
     --spool-dir "$run/spool" --metrics-listen 127.0.0.1:0 --instance demo --commands "$run/commands.yaml" &
 pids+=($!)
 sleep 1
-"$bin/cctr-sim" --host 127.0.0.1 --port "$device_port" --tcp 3 --udp 1 --interval 2 \
+# Both protocols on the one port: 4 carscop trackers and 3 H02 ones (4000000005 over TCP,
+# 4000000006 over UDP, 4000000007 sending binary frames over TCP).
+"$bin/cctr-sim" --host 127.0.0.1 --port "$device_port" --tcp 3 --udp 1 --h02 3 --interval 2 \
     --alarm-probability 0.05 --history-probability 0.05 &
 pids+=($!)
 
-# A few seconds in, ask the first simulated tracker for its position, as a controller would.
+# A few seconds in, ask the first carscop tracker for its position and cut the engine of the
+# first H02 one, as a controller would: both commands end acked by the trackers' replies.
 (sleep 4 && mosquitto_pub -h "${broker%:*}" -p "${broker##*:}" -q 1 -t cctr/SIM000000000001/cmd \
-    -m '{"id":"demo-1","type":"positionSingle"}') &
+    -m '{"id":"demo-1","type":"positionSingle"}' \
+    && mosquitto_pub -h "${broker%:*}" -p "${broker##*:}" -q 1 -t cctr/4000000005/cmd \
+    -m '{"id":"demo-2","type":"engineStop"}') &
 pids+=($!)
 
 echo "MQTT traffic on $broker (Ctrl-C to stop):"

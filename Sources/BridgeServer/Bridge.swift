@@ -214,7 +214,7 @@ public final class Bridge: Sendable {
             try? await client.publish(topic: topics.bridge(.state), payload: Array("offline".utf8), qos: 1, retain: true)
         }
         await pipeline.close()
-        bindings?.saveIfChanged()
+        bindings?.flush()
         let healthChannel = state.withLock { $0.healthChannel }
         try? await healthChannel?.close()
     }

@@ -61,16 +61,20 @@ public final class Bridge: Sendable {
             bindings = nil
             logger.warning("no --spool-dir: messages wait in a bounded memory queue that a restart loses")
         }
-        spool = try Spool(
-            configuration: SpoolConfiguration(
-                storage: storage,
-                syncMode: SpoolConfiguration.SyncMode(rawValue: options.spoolSync.rawValue) ?? .interval,
-                syncInterval: .milliseconds(options.spoolSyncInterval),
-                maxBytes: options.spoolMaxBytes,
-                fullPolicy: SpoolConfiguration.FullPolicy(rawValue: options.spoolFull.rawValue) ?? .dropOldest
-            ),
-            logger: logger
-        )
+        do throws(SpoolError) {
+            spool = try Spool(
+                configuration: SpoolConfiguration(
+                    storage: storage,
+                    syncMode: SpoolConfiguration.SyncMode(rawValue: options.spoolSync.rawValue) ?? .interval,
+                    syncInterval: .milliseconds(options.spoolSyncInterval),
+                    maxBytes: options.spoolMaxBytes,
+                    fullPolicy: SpoolConfiguration.FullPolicy(rawValue: options.spoolFull.rawValue) ?? .dropOldest
+                ),
+                logger: logger
+            )
+        } catch {
+            throw StartupError.spool(error, directory: options.spoolDir ?? "")
+        }
         pipeline = PublishPipeline(spool: spool, client: client, metrics: metrics, logger: logger, window: options.mqttMaxInflight)
         hub = DeviceHub(
             topics: topics, statusIntervalMilliseconds: Int64(options.statusInterval) * 1000,
@@ -161,7 +165,12 @@ public final class Bridge: Sendable {
     fileprivate func runCore() async throws {
         try await subscribeStatuses()
         let bound = try await listeners.start()
-        let healthChannel = try await health.bind()
+        let healthChannel: any Channel
+        do {
+            healthChannel = try await health.bind()
+        } catch {
+            throw StartupError.bind(error, option: "metrics-listen", address: options.metricsListen.hostAndPort)
+        }
         state.withLock {
             $0.boundEndpoints = bound
             $0.healthChannel = healthChannel

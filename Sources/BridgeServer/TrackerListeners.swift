@@ -39,7 +39,12 @@ public final class TrackerListeners: Sendable {
     public func start() async throws -> [ListenAddress] {
         var bound: [ListenAddress] = []
         for endpoint in endpoints {
-            let channel = endpoint.transport == .udp ? try await bindUDP(endpoint) : try await bindTCP(endpoint)
+            let channel: any Channel
+            do {
+                channel = endpoint.transport == .udp ? try await bindUDP(endpoint) : try await bindTCP(endpoint)
+            } catch {
+                throw StartupError.bind(error, option: "listen", address: endpoint.description)
+            }
             channels.withLock { $0.append(channel) }
             var actual = endpoint
             actual.port = channel.localAddress?.port ?? endpoint.port

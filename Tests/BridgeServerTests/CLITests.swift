@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -69,6 +70,81 @@ import Testing
         let run = try Self.run(arguments)
         #expect(run.status == 2, "\(arguments): \(run.stderr)")
         #expect(!run.stderr.isEmpty)
+    }
+
+    /// `serve` with a broker that is not there: start-up errors come before any connection.
+    static func serve(_ arguments: [String]) throws -> Run {
+        try run(["serve", "--mqtt-url", "mqtt://127.0.0.1:1", "--listen", "tcp://127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"] + arguments)
+    }
+
+    /// The last line of stderr: the error an operator reads first.
+    static func lastLine(_ run: Run) -> String {
+        run.stderr.split(separator: "\n").last.map(String.init) ?? ""
+    }
+
+    /// A busy port names the option, the address and the fix; not NIO's `bind(descriptor:...)`.
+    @Test(arguments: ["listen", "metrics-listen"])
+    func aBusyPortNamesTheOptionAndTheAddress(_ option: String) throws {
+        let broker = try MosquittoBroker()
+        defer { broker.stop() }
+        let address = option == "listen" ? "tcp://127.0.0.1:\(broker.port)" : "127.0.0.1:\(broker.port)"
+        let run = try Self.serve(["--\(option)", address])
+        #expect(run.status == 1)
+        #expect(Self.lastLine(run) == "Error: --\(option) \(address): the address is already in use (another process, perhaps another cctr-bridge, holds it): stop that process or choose another port with --\(option)")
+    }
+
+    /// The first `mkdir` that fails is reported in words (not `io(operation: "open", ... errno: 2)`).
+    @Test func aSpoolDirectoryThatCannotBeCreatedSaysWhy() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cctr-not-a-dir-\(UUID().uuidString)")
+        try Data().write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let spool = file.appendingPathComponent("spool").path
+        let run = try Self.serve(["--spool-dir", spool])
+        #expect(run.status == 1)
+        #expect(Self.lastLine(run) == "Error: --spool-dir \(spool): a part of \(spool) is a file, not a directory: choose another --spool-dir")
+    }
+
+    @Test func aPasswordInTheBrokerURLIsNeverEchoed() throws {
+        for (arguments, environment) in [
+            (["serve", "--mqtt-url", "mqtt://fleet:s3cret-pw@127.0.0.1:1883"], nil),
+            (["serve"], ["CCTR_MQTT_URL": "mqtt://fleet:s3cret-pw@127.0.0.1:1883"]),
+        ] as [([String], [String: String]?)] {
+            let run = try Self.run(arguments, environment: environment)
+            #expect(run.status == 2)
+            #expect(!run.stderr.contains("s3cret-pw"), "\(run.stderr)")
+            #expect(run.stderr.contains("invalid --mqtt-url") && run.stderr.contains("must not contain a password"), "\(run.stderr)")
+        }
+    }
+
+    /// A refused login names the user the bridge sent, so the operator knows which credentials to fix.
+    @Test func aRefusedLoginNamesTheUser() async throws {
+        let broker = try MosquittoBroker(allowAnonymous: false)
+        defer { broker.stop() }
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = [
+            "serve", "--mqtt-url", "mqtt://fleet-bridge@127.0.0.1:\(broker.port)", "--listen", "tcp://127.0.0.1:0",
+            "--metrics-listen", "127.0.0.1:0",
+        ]
+        process.environment = ["CCTR_MQTT_PASSWORD": "wrong"]
+        let errors = Pipe()
+        process.standardError = errors
+        let stderr = Mutex("")
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            stderr.withLock { $0 += text }
+        }
+        try process.runWithDefaultSignalMask()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+            errors.fileHandleForReading.readabilityHandler = nil
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !stderr.withLock({ $0.contains("refused the login") }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(stderr.withLock { $0 }.contains("MQTT broker refused the login of user 'fleet-bridge' (Not authorized): check the user name in the broker URL and its password"))
     }
 
     @Test func helpListsEveryOptionWithItsDefault() throws {

@@ -62,16 +62,20 @@ public final class Bridge: Sendable {
             bindings = nil
             logger.warning("no --spool-dir: messages wait in a bounded memory queue that a restart loses")
         }
-        spool = try Spool(
-            configuration: SpoolConfiguration(
-                storage: storage,
-                syncMode: SpoolConfiguration.SyncMode(rawValue: options.spoolSync.rawValue) ?? .interval,
-                syncInterval: .milliseconds(options.spoolSyncInterval),
-                maxBytes: options.spoolMaxBytes,
-                fullPolicy: SpoolConfiguration.FullPolicy(rawValue: options.spoolFull.rawValue) ?? .dropOldest
-            ),
-            logger: logger
-        )
+        do throws(SpoolError) {
+            spool = try Spool(
+                configuration: SpoolConfiguration(
+                    storage: storage,
+                    syncMode: SpoolConfiguration.SyncMode(rawValue: options.spoolSync.rawValue) ?? .interval,
+                    syncInterval: .milliseconds(options.spoolSyncInterval),
+                    maxBytes: options.spoolMaxBytes,
+                    fullPolicy: SpoolConfiguration.FullPolicy(rawValue: options.spoolFull.rawValue) ?? .dropOldest
+                ),
+                logger: logger
+            )
+        } catch {
+            throw StartupError.spool(error, directory: options.spoolDir ?? "")
+        }
         pipeline = PublishPipeline(spool: spool, client: client, metrics: metrics, logger: logger, window: options.mqttMaxInflight)
         hub = DeviceHub(
             topics: topics, statusIntervalMilliseconds: Int64(options.statusInterval) * 1000,
@@ -162,7 +166,12 @@ public final class Bridge: Sendable {
     fileprivate func runCore() async throws {
         try await subscribeStatuses()
         let bound = try await listeners.start()
-        let healthChannel = try await health.bind()
+        let healthChannel: any Channel
+        do {
+            healthChannel = try await health.bind()
+        } catch {
+            throw StartupError.bind(error, option: "metrics-listen", address: options.metricsListen.hostAndPort)
+        }
         state.withLock {
             $0.boundEndpoints = bound
             $0.healthChannel = healthChannel
@@ -215,7 +224,7 @@ public final class Bridge: Sendable {
             try? await client.publish(topic: topics.bridge(.state), payload: Array("offline".utf8), qos: 1, retain: true)
         }
         await pipeline.close()
-        bindings?.saveIfChanged()
+        bindings?.flush()
         let healthChannel = state.withLock { $0.healthChannel }
         try? await healthChannel?.close()
     }

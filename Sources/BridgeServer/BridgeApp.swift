@@ -1,14 +1,19 @@
 import Logging
 import Synchronization
 
-/// The `serve` entry point: sets up logging as configured, then runs a `Bridge` until
-/// SIGTERM or SIGINT.
+/// The `serve` entry point: sets up logging as configured, raises the open-file limit, then
+/// runs a `Bridge` until SIGTERM or SIGINT.
 public enum BridgeApp {
     public static func run(options: BridgeOptions) async throws {
         BridgeLogging.bootstrap(format: options.logFormat, level: options.logLevel)
         var logger = Logger(label: "cctr-bridge")
         logger.logLevel = options.logLevel
         logger[metadataKey: "instance"] = "\(options.instance)"
+        if let limits = OpenFileLimit.raiseSoftLimit() {
+            if let warning = OpenFileLimit.shortfall(hard: limits.hard, maxConnections: options.maxConnections) {
+                logger.warning("\(warning)")
+            }
+        }
         let bridge = try Bridge(options: options, logger: logger)
         try await bridge.run(handleSignals: true)
     }

@@ -25,6 +25,9 @@ public final class BridgeMetrics: Sendable {
     public let spoolDropped: CoreMetrics.Counter
     private let commands: [String: CoreMetrics.Counter]
     public let connectionsRefused: CoreMetrics.Counter
+    /// `cctr_accept_errors_total{reason}`: accepts that failed for lack of descriptors,
+    /// `EMFILE` (this process's limit) or `ENFILE` (the system's).
+    private let acceptErrors: [String: CoreMetrics.Counter]
 
     /// Message types with their own `cctr_frames_total{type,protocol}` series, per protocol;
     /// any other type counts as `unknown`.
@@ -79,6 +82,9 @@ public final class BridgeMetrics: Sendable {
             ($0, CoreMetrics.Counter(label: "cctr_commands_total", dimensions: [("status", $0)], factory: factory))
         })
         connectionsRefused = CoreMetrics.Counter(label: "cctr_connections_refused_total", dimensions: [], factory: factory)
+        acceptErrors = Dictionary(uniqueKeysWithValues: Self.acceptErrorReasons.map {
+            ($0, CoreMetrics.Counter(label: "cctr_accept_errors_total", dimensions: [("reason", $0)], factory: factory))
+        })
         mqttConnected.record(0)
         for gauge in connections.values { gauge.record(0) }
     }
@@ -98,6 +104,12 @@ public final class BridgeMetrics: Sendable {
 
     public func command(status: String) {
         commands[status]?.increment()
+    }
+
+    public static let acceptErrorReasons = ["EMFILE", "ENFILE"]
+
+    public func acceptFailed(reason: String) {
+        acceptErrors[reason]?.increment()
     }
 
     /// The Prometheus text exposition of every metric.

@@ -10,11 +10,6 @@ import Synchronization
 /// device, writes frames to the device's session and publishes every result (also to the
 /// MQTT 5 response topic with its correlation data). Each final result gets an audit log line.
 final class CommandService: DeviceTrafficObserver {
-    private struct ResponseTarget: Sendable {
-        var topic: String
-        var correlationData: [UInt8]?
-    }
-
     private struct State: Sendable {
         var queues: [String: CommandQueue] = [:]
         var routing: CommandRouting
@@ -125,23 +120,31 @@ final class CommandService: DeviceTrafficObserver {
             }
             return []
         }
-        if let responseTopic = message.responseTopic {
-            if let refusal = CommandResult.responseTopicRefusal(responseTopic, topics: topics, haPrefix: haPrefix) {
-                request.note = refusal
-            } else {
-                let target = ResponseTarget(topic: responseTopic, correlationData: message.correlationData)
-                state.withLock { $0.responseTargets[request.id] = target }
-            }
-        }
+        let target = message.responseTopic.map { ResponseTarget(topic: $0, correlationData: message.correlationData) }
         switch state.withLock({ $0.routing.route(deviceID: deviceID) }) {
         case .local:
+            keep(target, for: &request)
             return submit(request, deviceID: deviceID, now: now, hub: hub)
         case .forward(let owner):
             logger.info("command forwarded", metadata: [
                 "command.id": "\(request.id)", "device.id": "\(deviceID)", "to": "\(owner)",
             ])
+            // Only the owner sees the results, so the target travels with the command and is
+            // kept (or refused) there; kept here, it would never be cleared.
             let routing = state.withLock { $0.routing }
-            return [routing.forwardMessage(request, topic: message.topic, to: owner, topics: topics, deviceID: deviceID)]
+            return [routing.forwardMessage(
+                request, topic: message.topic, responseTarget: target, to: owner, topics: topics, deviceID: deviceID)]
+        }
+    }
+
+    /// Keeps the controller's response target until the command's final result, or notes in
+    /// the request why the topic is refused (the results on the normal topic then say so).
+    private func keep(_ target: ResponseTarget?, for request: inout CommandRequest) {
+        guard let target else { return }
+        if let refusal = CommandResult.responseTopicRefusal(target.topic, topics: topics, haPrefix: haPrefix) {
+            request.note = refusal
+        } else {
+            state.withLock { $0.responseTargets[request.id] = target }
         }
     }
 
@@ -149,11 +152,14 @@ final class CommandService: DeviceTrafficObserver {
         guard let forwarded = ForwardedCommand.parse(
             message.payload, base: topics.base, templates: templates, policy: policy, assignID: assignID
         ) else {
-            return [deadLetter(.badDeviceID, message, detail: "a forwarded command that names no valid device", now: now)]
+            return [deadLetter(
+                .badDeviceID, message, detail: "a forwarded command that names no valid device or has a malformed response target",
+                now: now)]
         }
         switch forwarded.command {
-        case .accepted(let request):
+        case .accepted(var request):
             // Always executed here: a forwarded command never bounces between instances.
+            keep(forwarded.responseTarget, for: &request)
             return submit(request, deviceID: forwarded.deviceID, now: now, hub: hub)
         case .rejected(let rejection):
             let result = CommandResult(rejection, deviceID: forwarded.deviceID, at: now, instance: topics.instance)

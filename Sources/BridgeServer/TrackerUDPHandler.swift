@@ -53,11 +53,10 @@ final class TrackerUDPHandler: ChannelInboundHandler {
         session.lastInput = now
         session.pipeline.receive(envelope.data.readableBytesView, at: now, into: &outputs)
         session.pipeline.endOfInput(at: now, into: &outputs)
-        let boundBefore = session.pipeline.deviceID
         deliver(session, now: now)
         sessions[address] = session
         if let deviceID = session.pipeline.deviceID {
-            bindings?.bind(peer: session.pipeline.source.peer, deviceID: deviceID, now: now, changed: boundBefore != deviceID)
+            bindings?.bind(peer: session.pipeline.source.peer, deviceID: deviceID, now: now)
         }
         hub.metrics.setConnections(.udp, sessions.count)
     }
@@ -125,7 +124,7 @@ final class TrackerUDPHandler: ChannelInboundHandler {
                 sessions[address] = session
             }
         }
-        bindings?.saveIfChanged()
+        bindings?.scheduleSave()
         hub.metrics.setConnections(.udp, sessions.count)
     }
 }

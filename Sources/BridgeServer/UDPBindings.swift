@@ -1,10 +1,16 @@
+import Dispatch
 import Foundation
 import Synchronization
 
 /// UDP source address → device id bindings, kept in the spool directory (`udp-bindings.json`)
-/// so a restart does not forget which device a datagram without a `UB05` belongs to.
-/// Written at most every sweep (a few seconds) and when a new binding appears: losing the
-/// last few seconds only means a device's next frames wait for its next login.
+/// so a restart (or a crash) does not forget which device a datagram without a `UB05`
+/// belongs to.
+///
+/// A new or changed binding is saved at once, the refreshed `lastSeen` times only at the
+/// handler's sweep: losing a few seconds of those only shortens a binding's life, while a
+/// lost binding makes the device's next frames wait for its next login. The file is written
+/// on a private serial queue, never on the event loop that reports the binding, and saves
+/// requested while one is pending are coalesced into it.
 public final class UDPBindings: Sendable {
     private struct Binding: Codable, Sendable {
         var deviceID: String
@@ -14,10 +20,12 @@ public final class UDPBindings: Sendable {
     private struct State: Sendable {
         var bindings: [String: Binding]
         var dirty = false
+        var saveScheduled = false
     }
 
     private let url: URL
     private let state: Mutex<State>
+    private let writer = DispatchQueue(label: "cctr.udp-bindings")
 
     public init(directory: String) {
         url = URL(fileURLWithPath: directory).appendingPathComponent("udp-bindings.json")
@@ -32,12 +40,16 @@ public final class UDPBindings: Sendable {
         }
     }
 
-    func bind(peer: String, deviceID: String, now: Int64, changed: Bool) {
-        state.withLock { state in
+    /// Records that `peer` sent a frame of `deviceID`; a binding that is new or names
+    /// another device is saved promptly (off the caller's thread).
+    func bind(peer: String, deviceID: String, now: Int64) {
+        let changed = state.withLock { state in
+            let changed = state.bindings[peer]?.deviceID != deviceID
             state.bindings[peer] = Binding(deviceID: deviceID, lastSeen: now)
             state.dirty = true
+            return changed
         }
-        if changed { saveIfChanged() }
+        if changed { scheduleSave() }
     }
 
     func unbind(peer: String) {
@@ -46,8 +58,26 @@ public final class UDPBindings: Sendable {
         }
     }
 
-    public func saveIfChanged() {
+    /// Saves the bindings on the writer queue if anything changed since the last save;
+    /// returns at once.
+    func scheduleSave() {
+        let schedule = state.withLock { state in
+            guard state.dirty, !state.saveScheduled else { return false }
+            state.saveScheduled = true
+            return true
+        }
+        if schedule { writer.async { self.writeIfDirty() } }
+    }
+
+    /// Saves what changed and waits for the file, after any save already scheduled: for
+    /// shutdown, never for an event loop.
+    public func flush() {
+        writer.sync { writeIfDirty() }
+    }
+
+    private func writeIfDirty() {
         let snapshot: [String: Binding]? = state.withLock { state in
+            state.saveScheduled = false
             guard state.dirty else { return nil }
             state.dirty = false
             return state.bindings

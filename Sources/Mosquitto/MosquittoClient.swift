@@ -35,7 +35,7 @@ public final class MosquittoClient: Sendable, Service {
         logger[metadataKey: "mqtt.broker"] = "\(configuration.host):\(configuration.port)"
         logger[metadataKey: "mqtt.client_id"] = "\(configuration.clientID)"
         let (stream, continuation) = AsyncStream.makeStream(of: MosquittoEvent.self)
-        let core = MosquittoClientCore(events: continuation, logger: logger)
+        let core = MosquittoClientCore(events: continuation, logger: logger, username: configuration.username)
         self.handle = try MosquittoHandle(configuration: configuration, core: core)
         self.core = core
         self.events = stream

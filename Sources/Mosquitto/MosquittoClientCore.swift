@@ -10,13 +10,16 @@ import Synchronization
 final class MosquittoClientCore: Sendable {
     let state = Mutex(ClientState())
     let logger: Logger
+    /// The user name sent in CONNECT, named when the broker refuses the login.
+    private let username: String?
     private let events: AsyncStream<MosquittoEvent>.Continuation
     /// Signalled by a shutdown request to cut a reconnect delay short.
     private let stopSignal = DispatchSemaphore(value: 0)
 
-    init(events: AsyncStream<MosquittoEvent>.Continuation, logger: Logger) {
+    init(events: AsyncStream<MosquittoEvent>.Continuation, logger: Logger, username: String?) {
         self.events = events
         self.logger = logger
+        self.username = username
     }
 
     // MARK: Lifecycle
@@ -113,7 +116,7 @@ final class MosquittoClientCore: Sendable {
         }
         guard let (version, subscriptions) = accepted else {
             if reasonCode != 0 {
-                logger.error("MQTT broker refused the connection", metadata: ["mqtt.error": "\(MosquittoError.connectionRefused(reasonCode))"])
+                logRefusal(reasonCode)
             }
             return (nil, [])
         }
@@ -122,6 +125,22 @@ final class MosquittoClientCore: Sendable {
         ])
         events.yield(.connected(protocolVersion: version, sessionPresent: sessionPresent))
         return (version, subscriptions)
+    }
+
+    /// A refused login names the user it tried, since "not authorized" alone leaves the
+    /// operator guessing which credentials the bridge sent.
+    private func logRefusal(_ reasonCode: Int32) {
+        let error = MosquittoError.connectionRefused(reasonCode)
+        guard MosquittoHandle.isLoginRefusal(reasonCode) else {
+            logger.error("MQTT broker refused the connection", metadata: ["mqtt.error": "\(error)"])
+            return
+        }
+        let message: Logger.Message = if let username {
+            "MQTT broker refused the login of user '\(username)' (\(error.message)): check the user name in the broker URL and its password"
+        } else {
+            "MQTT broker refused an anonymous login (\(error.message)): give a user name in the broker URL (mqtt://user@host) and its password"
+        }
+        logger.error(message, metadata: ["mqtt.error": "\(error)"])
     }
 
     /// The connection ended (also called by the loop thread, so it must be idempotent).

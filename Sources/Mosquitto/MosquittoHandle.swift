@@ -148,6 +148,14 @@ final class MosquittoHandle: @unchecked Sendable {
 
     /// A CONNACK code meaning "this broker does not speak the requested MQTT version": the MQTT 5
     /// reason code, or the 3.1.1 return code a v3-only broker sends.
+    /// A CONNACK code refusing the credentials: 3.1.1's "bad user name or password" and
+    /// "not authorised", MQTT 5's 0x86, 0x87 and 0x8C (bad authentication method).
+    static func isLoginRefusal(_ reasonCode: Int32) -> Bool {
+        [CONNACK_REFUSED_BAD_USERNAME_PASSWORD.rawValue, CONNACK_REFUSED_NOT_AUTHORIZED.rawValue,
+         MQTT_RC_BAD_USERNAME_OR_PASSWORD.rawValue, MQTT_RC_NOT_AUTHORIZED.rawValue, MQTT_RC_BAD_AUTHENTICATION_METHOD.rawValue]
+            .contains(UInt32(bitPattern: reasonCode))
+    }
+
     static func isProtocolVersionRefusal(_ reasonCode: Int32) -> Bool {
         reasonCode == Int32(MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION.rawValue)
             || reasonCode == Int32(CONNACK_REFUSED_PROTOCOL_VERSION.rawValue)

@@ -125,6 +125,21 @@ enum POSIXFile {
         }
     }
 
+    /// `mkdir -p`: creates `path` and its missing parents. The first failing `mkdir` is
+    /// thrown with its errno (`EACCES`, `EROFS`, `ENOTDIR`, ...), so the operator learns why
+    /// rather than a later "no such file" from opening a file inside.
+    static func makeDirectories(_ path: String) throws(SpoolError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            var status = stat()
+            if stat(prefix, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { continue }
+            if mkdir(prefix, 0o755) != 0, errno != EEXIST {
+                throw .io(operation: "mkdir", path: prefix, errno: errno)
+            }
+        }
+    }
+
     static func unlink(_ path: String) throws(SpoolError) {
         if systemUnlink(path) != 0 && errno != ENOENT {
             throw .io(operation: "unlink", path: path, errno: errno)

@@ -56,8 +56,7 @@ public final class Spool: Sendable {
             core = SpoolCore(state: SpoolState(configuration: configuration, directory: nil, recovery: nil), logger: logger)
             return
         }
-        // A failure here surfaces, with its errno, when the lock file cannot be opened.
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try POSIXFile.makeDirectories(path)
         let directory = SpoolDirectory(path: path)
         var descriptors: [Int32] = []
         do {

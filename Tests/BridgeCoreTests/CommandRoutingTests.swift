@@ -45,6 +45,37 @@ import Testing
         #expect(received.command == .accepted(request))
     }
 
+    /// The owner publishes the results, so it needs the controller's response topic and its
+    /// binary correlation data (bytes that are not UTF-8 included).
+    @Test func forwardCarriesTheResponseTargetToTheOwner() throws {
+        let edge = CommandRouting(instance: "edge")
+        let topics = try TopicLayout(base: "cctr", instance: "edge")
+        let request = try F.request(#"{"id":"c-43","type":"custom","params":{"data":"PING"}}"#)
+        let target = ResponseTarget(topic: "replies/controller-7", correlationData: [0x00, 0x01] + Array("corr-42".utf8) + [0xFF])
+        let message = edge.forwardMessage(request, topic: "cctr/\(F.device)/cmd", responseTarget: target, to: "main", topics: topics, deviceID: F.device)
+        #expect(String(decoding: message.payload, as: UTF8.self)
+            == #"{"id":"c-43","type":"custom","params":{"data":"PING"},"ttl_s":300,"from":"edge","topic":"cctr/CC8011400042499/cmd","response_topic":"replies/controller-7","correlation_data":"AAFjb3JyLTQy/w=="}"#)
+        let received = try #require(ForwardedCommand.parse(
+            message.payload, base: "cctr", templates: F.templates, policy: F.policy, assignID: { "never" }))
+        #expect(received.responseTarget == target)
+        #expect(received.command == .accepted(request))
+
+        let withoutData = ResponseTarget(topic: "replies/x", correlationData: nil)
+        let plain = edge.forwardPayload(request, topic: "cctr/\(F.device)/cmd", responseTarget: withoutData)
+        #expect(!String(decoding: plain, as: UTF8.self).contains("correlation_data"))
+        let parsed = ForwardedCommand.parse(plain, base: "cctr", templates: F.templates, policy: F.policy, assignID: { "never" })
+        #expect(parsed?.responseTarget == withoutData)
+    }
+
+    @Test func forwardsWithAMalformedResponseTargetAreRefused() {
+        let command = #""type":"rebootDevice","from":"edge","topic":"cctr/X1/cmd""#
+        for extra in [#""correlation_data":"AAE=""#, #""response_topic":"r","correlation_data":"not base64!""#,
+                      #""response_topic":7"#, #""response_topic":"r","correlation_data":1"#] {
+            let payload = Array("{\(command),\(extra)}".utf8)
+            #expect(ForwardedCommand.parse(payload, base: "cctr", templates: F.templates, policy: F.policy, assignID: { "b" }) == nil, "\(extra)")
+        }
+    }
+
     @Test func forwardsThatNameNoDeviceAreRefused() {
         for payload in [#"{"type":"rebootDevice","from":"edge","topic":"other/X1/cmd"}"#,
                         #"{"type":"rebootDevice","from":"edge","topic":"cctr/bad+id/cmd"}"#,

@@ -71,6 +71,26 @@ import Testing
         _ = try SchemaValidator.validate(fixture.subscriber.messages)
     }
 
+    /// The handler's sweep runs every 30 s at the default idle timeout, so a binding on disk
+    /// within 5 s was saved because it was new, and survives a crash before the next sweep.
+    @Test func aNewUDPBindingIsSavedWithoutWaitingForTheSweep() async throws {
+        let fixture = try await BridgeFixture.start()
+        let tracker = try TrackerClient(udpPort: fixture.udpPort)
+        try tracker.send("*160618232529UB05CW9999C00000538232529A5009.1747N01910.3829E0.000160618298.2811000000L000000^")
+        let file = fixture.spoolDirectory.appendingPathComponent("udp-bindings.json")
+        let deadline = ContinuousClock.now + .seconds(5)
+        var saved: [String: JSONValue] = [:]
+        while ContinuousClock.now < deadline {
+            if let data = try? Data(contentsOf: file), case .object(let bindings)? = try? JSONValue.parse(Array(data)), !bindings.isEmpty {
+                saved = bindings
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(saved.values.map { $0["deviceID"]?.string } == ["CW9999C00000538"])
+        #expect(saved.keys.allSatisfy { $0.hasPrefix("127.0.0.1:") })
+    }
+
     @Test func aNewSessionReplacesTheOldOneWithoutOffline() async throws {
         let fixture = try await BridgeFixture.start()
         let login = "*150817160254UB05CC8011400042499160254A2106.8799S14910.2583E000.0150817158.3511111111L000000^"

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -71,6 +72,105 @@ import Testing
         #expect(!run.stderr.isEmpty)
     }
 
+    /// `serve` with a broker that is not there: start-up errors come before any connection.
+    static func serve(_ arguments: [String]) throws -> Run {
+        try run(["serve", "--mqtt-url", "mqtt://127.0.0.1:1", "--listen", "tcp://127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"] + arguments)
+    }
+
+    /// The last line of stderr: the error an operator reads first.
+    static func lastLine(_ run: Run) -> String {
+        run.stderr.split(separator: "\n").last.map(String.init) ?? ""
+    }
+
+    /// A busy port names the option, the address and the fix; not NIO's `bind(descriptor:...)`.
+    @Test(arguments: ["listen", "metrics-listen"])
+    func aBusyPortNamesTheOptionAndTheAddress(_ option: String) throws {
+        let broker = try MosquittoBroker()
+        defer { broker.stop() }
+        let address = option == "listen" ? "tcp://127.0.0.1:\(broker.port)" : "127.0.0.1:\(broker.port)"
+        let run = try Self.serve(["--\(option)", address])
+        #expect(run.status == 1)
+        #expect(Self.lastLine(run) == "Error: --\(option) \(address): the address is already in use (another process, perhaps another cctr-bridge, holds it): stop that process or choose another port with --\(option)")
+    }
+
+    /// The first `mkdir` that fails is reported in words (not `io(operation: "open", ... errno: 2)`).
+    @Test func aSpoolDirectoryThatCannotBeCreatedSaysWhy() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cctr-not-a-dir-\(UUID().uuidString)")
+        try Data().write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let spool = file.appendingPathComponent("spool").path
+        let run = try Self.serve(["--spool-dir", spool])
+        #expect(run.status == 1)
+        #expect(Self.lastLine(run) == "Error: --spool-dir \(spool): a part of \(spool) is a file, not a directory: choose another --spool-dir")
+    }
+
+    @Test func aPasswordInTheBrokerURLIsNeverEchoed() throws {
+        for (arguments, environment) in [
+            (["serve", "--mqtt-url", "mqtt://fleet:s3cret-pw@127.0.0.1:1883"], nil),
+            (["serve"], ["CCTR_MQTT_URL": "mqtt://fleet:s3cret-pw@127.0.0.1:1883"]),
+        ] as [([String], [String: String]?)] {
+            let run = try Self.run(arguments, environment: environment)
+            #expect(run.status == 2)
+            #expect(!run.stderr.contains("s3cret-pw"), "\(run.stderr)")
+            #expect(run.stderr.contains("invalid --mqtt-url") && run.stderr.contains("must not contain a password"), "\(run.stderr)")
+        }
+    }
+
+    /// A refused login names the user the bridge sent, so the operator knows which credentials to fix.
+    @Test func aRefusedLoginNamesTheUser() async throws {
+        let broker = try MosquittoBroker(allowAnonymous: false)
+        defer { broker.stop() }
+        let bridge = try Running(Self.binary, [
+            "serve", "--mqtt-url", "mqtt://fleet-bridge@127.0.0.1:\(broker.port)", "--listen", "tcp://127.0.0.1:0",
+            "--metrics-listen", "127.0.0.1:0",
+        ], environment: ["CCTR_MQTT_PASSWORD": "wrong"])
+        defer { bridge.stop() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !bridge.stderr.contains("refused the login"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(bridge.stderr.contains("MQTT broker refused the login of user 'fleet-bridge' (Not authorized): check the user name in the broker URL and its password"))
+    }
+
+    /// Started with soft limit 40 and hard limit 80, the bridge raises its soft limit to 80,
+    /// names the shortfall against --max-connections at start, and counts and logs (once,
+    /// in words) the accepts that fail when trackers use up the descriptors.
+    @Test func theOpenFileLimitIsRaisedAndItsExhaustionReported() async throws {
+        let devicePort = LoopbackNetwork.freePort(), metricsPort = LoopbackNetwork.freePort()
+        let bridge = try Running(URL(fileURLWithPath: "/bin/bash"), [
+            "-c", #"ulimit -Sn 40 && ulimit -Hn 80 && exec "$0" "$@""#, Self.binary.path, "serve", "--mqtt-url", "mqtt://127.0.0.1:1",
+            "--listen", "tcp://127.0.0.1:\(devicePort)", "--metrics-listen", "127.0.0.1:\(metricsPort)", "--max-connections", "1000",
+        ])
+        defer { bridge.stop() }
+        let deadline = ContinuousClock.now + .seconds(15)
+        while !LoopbackNetwork.isAccepting(port: devicePort), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let limits = try String(contentsOfFile: "/proc/\(bridge.process.processIdentifier)/limits", encoding: .utf8)
+        let openFiles = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }?.split(separator: " ")
+        #expect(openFiles?.dropFirst(3).prefix(2) == ["80", "80"], "\(limits)")
+        #expect(bridge.stderr.contains("open-file limit 80 is below --max-connections 1000 plus 64"))
+
+        var trackers: [TrackerClient] = []
+        while !bridge.stderr.contains("open-file limit reached"), trackers.count < 200, ContinuousClock.now < deadline {
+            trackers.append(try TrackerClient(tcpPort: devicePort))
+        }
+        while !bridge.stderr.contains("open-file limit reached"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(bridge.stderr.contains("open-file limit reached (80): raise LimitNOFILE or ulimit -n"))
+        trackers.removeAll()
+        var metrics = ""
+        while !metrics.contains("cctr_accept_errors_total"), ContinuousClock.now < deadline {
+            metrics = (try? String(contentsOf: URL(string: "http://127.0.0.1:\(metricsPort)/metrics")!, encoding: .utf8)) ?? ""
+            if metrics.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let emfile = metrics.split(separator: "\n").first { $0.hasPrefix(#"cctr_accept_errors_total{reason="EMFILE"}"#) }
+        let count = emfile?.split(separator: " ").last.flatMap { Double($0) } ?? 0
+        // With the accept backoff, failures come about once a second per listener, not in a spin.
+        #expect(count >= 1 && count < 50, "\(emfile ?? "no EMFILE line")")
+    }
+
     @Test func helpListsEveryOptionWithItsDefault() throws {
         let run = try Self.run(["serve", "--help"])
         #expect(run.status == 0)
@@ -114,5 +214,34 @@ import Testing
         #expect(messages.contains { $0.topic == "cctr/CC8011400042499/availability" && $0.text == "offline" && $0.retain })
         #expect(messages.contains { $0.topic == "cctr/bridge/cli/state" && $0.text == "offline" && $0.retain })
         #expect(messages.contains { $0.topic == "cctr/bridge/cli/info" && $0.retain })
+    }
+}
+
+/// A child process left running while the test watches its stderr.
+final class Running: Sendable {
+    let process: Process
+    private let errors = Pipe()
+    private let captured = Mutex("")
+
+    init(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws {
+        process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.standardError = errors
+        // Holds `self` until `stop()` removes the handler.
+        errors.fileHandleForReading.readabilityHandler = { [self] handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            captured.withLock { $0 += text }
+        }
+        try process.runWithDefaultSignalMask()
+    }
+
+    var stderr: String { captured.withLock { $0 } }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+        errors.fileHandleForReading.readabilityHandler = nil
     }
 }

@@ -121,6 +121,44 @@ import Testing
         #expect(results.allSatisfy { $0["instance"]?.string == "alpha" })
         #expect(forwards.allSatisfy { $0.json?["from"]?.string == "beta" })
     }
+
+    /// A controller's MQTT 5 response target survives forwarding: every command's results
+    /// come back on the response topic with its own correlation data, whichever instance the
+    /// broker handed it to.
+    @Test func forwardedCommandsAnswerOnTheResponseTopic() async throws {
+        let owner = try await BridgeFixture.start { $0.instance = "alpha" }
+        _ = try await BridgeFixture.start(broker: owner.broker) { $0.instance = "beta" }
+        let responses = try await MosquittoSubscriber(port: owner.broker.port, topics: ["replies/#"])
+        defer { responses.stop() }
+        let tracker = try TrackerClient(tcpPort: owner.tcpPort)
+        try tracker.send(Self.login)
+        try await owner.waitFor("status") { $0.contains { $0.topic == "cctr/\(Self.device)/status" } }
+        // Probes until beta forwards one: from then on beta knows alpha owns the device.
+        var probes = 0
+        try await owner.waitFor("beta forwards a probe") { messages in
+            if messages.contains(where: { $0.topic == "cctr/bridge/alpha/forward" }) { return true }
+            probes += 1
+            try? Publisher.publish(port: owner.broker.port, topic: "cctr/\(Self.device)/cmd",
+                                   payload: "{\"id\":\"probe-\(probes)\",\"type\":\"custom\",\"params\":{\"data\":\"P;\"}}")
+            return false
+        }
+        for i in 1...8 {
+            try Publisher.publish(port: owner.broker.port, topic: "cctr/\(Self.device)/cmd",
+                                  payload: "{\"id\":\"rt-\(i)\",\"type\":\"custom\",\"params\":{\"data\":\"R\(i);\"}}",
+                                  responseTopic: "replies/controller-7", correlationData: "corr-\(i)")
+        }
+        let replies = try await responses.waitForMessages(count: 8)
+        let byID = Dictionary(grouping: replies) { $0.json?["id"]?.string ?? "" }
+        #expect(Set(byID.keys) == Set((1...8).map { "rt-\($0)" }))
+        for (id, messages) in byID {
+            #expect(messages.map(\.correlationData) == [Array("corr-\(id.dropFirst(3))".utf8)], "\(id)")
+            #expect(messages.first?.json?["status"]?.string == "sent" && messages.first?.json?["instance"]?.string == "alpha")
+        }
+        let forwarded = owner.messages(on: "/bridge/alpha/forward").filter { $0.json?["id"]?.string?.hasPrefix("rt-") == true }
+        #expect(!forwarded.isEmpty, "mosquitto hands beta its share of the commands")
+        #expect(forwarded.allSatisfy { $0.json?["response_topic"]?.string == "replies/controller-7" })
+        _ = try SchemaValidator.validate(forwarded)
+    }
 }
 
 /// `mosquitto_pub`, for publishing as a controller would.

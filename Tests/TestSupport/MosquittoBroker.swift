@@ -26,8 +26,9 @@ public final class MosquittoBroker: Sendable {
     private let process = Mutex<Process?>(nil)
 
     /// Starts the broker, waiting until its port accepts connections. A port lost to another
-    /// process between picking and binding is replaced by a new one.
-    public init(persistence: Bool = false) throws {
+    /// process between picking and binding is replaced by a new one. Without
+    /// `allowAnonymous` (and no password file) it refuses every login.
+    public init(persistence: Bool = false, allowAnonymous: Bool = true) throws {
         Self.sweepStrayBrokers
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("mosquitto-test-\(UUID().uuidString)", isDirectory: true)
@@ -36,7 +37,7 @@ public final class MosquittoBroker: Sendable {
         for _ in 0..<5 {
             let port = LoopbackNetwork.freePort()
             do {
-                try Self.writeConfig(to: directory, port: port, persistence: persistence)
+                try Self.writeConfig(to: directory, port: port, persistence: persistence, allowAnonymous: allowAnonymous)
                 let process = try Self.launch(directory: directory, port: port)
                 self.directory = directory
                 self.port = port
@@ -130,10 +131,10 @@ public final class MosquittoBroker: Sendable {
         }
     }
 
-    private static func writeConfig(to directory: URL, port: Int, persistence: Bool) throws {
+    private static func writeConfig(to directory: URL, port: Int, persistence: Bool, allowAnonymous: Bool) throws {
         var lines = [
             "listener \(port) 127.0.0.1",
-            "allow_anonymous true",
+            "allow_anonymous \(allowAnonymous)",
             "max_queued_messages 0",
             "log_dest file \(directory.path)/mosquitto.log",
         ]

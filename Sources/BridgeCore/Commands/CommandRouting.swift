@@ -1,9 +1,11 @@
+import Foundation
 import TrackerCodec
 
 /// Which instance executes a command when several bridges share the command subscription
 /// (`$share/<group>/<base>/+/cmd`): the owner of the device, i.e. the `instance` of its
 /// retained `status` with the highest `session_epoch`. Another instance forwards the command
-/// to `<base>/bridge/<owner>/forward` (command JSON plus `from` and `topic`,
+/// to `<base>/bridge/<owner>/forward` (command JSON plus `from` and `topic`, and the MQTT 5
+/// `response_topic` and base64 `correlation_data` when the controller gave them;
 /// `schemas/forward.schema.json`).
 ///
 /// Use: feed every retained `<base>/+/status` to `statusReceived(deviceID:payload:)`
@@ -68,8 +70,10 @@ public struct CommandRouting: Sendable {
     /// The forward payload: the accepted command (with its id, even an assigned one, so every
     /// result carries the same id) plus `from` (this instance) and `topic` (where it was
     /// published). `device_password` is included only when the controller gave it: the owner
-    /// applies its own defaults.
-    public func forwardPayload(_ request: CommandRequest, topic: String) -> [UInt8] {
+    /// applies its own defaults. The controller's MQTT 5 response target travels with the
+    /// command, since only the owner sees its results; it is left out when there is none, so
+    /// an owner that predates these keys still accepts the forward.
+    public func forwardPayload(_ request: CommandRequest, topic: String, responseTarget: ResponseTarget? = nil) -> [UInt8] {
         var w = JSONWriter(capacity: 256)
         w.beginObject()
         w.key("id")
@@ -97,15 +101,26 @@ public struct CommandRouting: Sendable {
         w.string(instance)
         w.key("topic")
         w.string(topic)
+        if let responseTarget {
+            w.key("response_topic")
+            w.string(responseTarget.topic)
+            if let correlationData = responseTarget.correlationData {
+                w.key("correlation_data")
+                w.string(Data(correlationData).base64EncodedString())
+            }
+        }
         w.endObject()
         return w.bytes
     }
 
     /// The message to `<base>/bridge/<owner>/forward` (QoS 1, not retained).
-    public func forwardMessage(_ request: CommandRequest, topic: String, to owner: String, topics: TopicLayout, deviceID: String) -> OutboundMessage {
+    public func forwardMessage(
+        _ request: CommandRequest, topic: String, responseTarget: ResponseTarget? = nil, to owner: String, topics: TopicLayout,
+        deviceID: String
+    ) -> OutboundMessage {
         OutboundMessage(
-            topic: topics.forward(to: owner), payload: forwardPayload(request, topic: topic), qos: 1, retain: false,
-            kind: .forward, deviceID: deviceID)
+            topic: topics.forward(to: owner), payload: forwardPayload(request, topic: topic, responseTarget: responseTarget),
+            qos: 1, retain: false, kind: .forward, deviceID: deviceID)
     }
 
     /// The device id of a command topic `<base>/<id>/cmd`, or `nil` when the topic is not
@@ -121,16 +136,32 @@ public struct CommandRouting: Sendable {
     }
 }
 
+/// Where a controller asked for a command's results besides `<base>/<id>/cmd/result`: the
+/// MQTT 5 response topic and its correlation data (binary, echoed unchanged).
+public struct ResponseTarget: Sendable, Equatable {
+    public var topic: String
+    public var correlationData: [UInt8]?
+
+    public init(topic: String, correlationData: [UInt8]?) {
+        self.topic = topic
+        self.correlationData = correlationData
+    }
+}
+
 /// A command received on this instance's `forward` topic: who forwarded it, the topic it
-/// was originally published to (which names the device), and the command itself.
+/// was originally published to (which names the device), the controller's response target
+/// if it gave one, and the command itself.
 public struct ForwardedCommand: Sendable, Equatable {
     public let from: String
     public let topic: String
     public let deviceID: String
+    public let responseTarget: ResponseTarget?
     public let command: CommandParseResult
 
-    /// Parses a forward payload; `nil` when it is not one (no string `from`/`topic`, or the
-    /// topic names no valid device): the caller dead-letters it, since no device can be told.
+    /// Parses a forward payload; `nil` when it is not one (no string `from`/`topic`, a topic
+    /// that names no valid device, a `response_topic` that is not a string, or
+    /// `correlation_data` that is not base64 or comes without a `response_topic`): the
+    /// caller dead-letters it, since no device or controller can be told.
     public static func parse(
         _ payload: [UInt8], base: String, templates: CommandTemplates, policy: CommandPolicy, assignID: () -> String
     ) -> ForwardedCommand? {
@@ -138,8 +169,21 @@ public struct ForwardedCommand: Sendable, Equatable {
             case .string(let from)? = object["from"], case .string(let topic)? = object["topic"],
             let deviceID = CommandRouting.deviceID(commandTopic: topic, base: base)
         else { return nil }
+        var responseTarget: ResponseTarget?
+        switch (object["response_topic"], object["correlation_data"]) {
+        case (nil, nil):
+            break
+        case (.string(let responseTopic)?, nil):
+            responseTarget = ResponseTarget(topic: responseTopic, correlationData: nil)
+        case (.string(let responseTopic)?, .string(let encoded)?):
+            guard let data = Data(base64Encoded: encoded) else { return nil }
+            responseTarget = ResponseTarget(topic: responseTopic, correlationData: Array(data))
+        default:
+            return nil
+        }
         let command = CommandRequest.validate(
-            object, extraKeys: ["from", "topic"], deviceID: deviceID, templates: templates, policy: policy, assignID: assignID)
-        return ForwardedCommand(from: from, topic: topic, deviceID: deviceID, command: command)
+            object, extraKeys: ["from", "topic", "response_topic", "correlation_data"], deviceID: deviceID,
+            templates: templates, policy: policy, assignID: assignID)
+        return ForwardedCommand(from: from, topic: topic, deviceID: deviceID, responseTarget: responseTarget, command: command)
     }
 }

@@ -107,7 +107,7 @@ public struct BridgeOptions: Sendable, Equatable {
         let topicPrefix: (String) -> String? = { TopicLayout.isValidTopicPrefix($0) ? $0 : nil }
         var options = BridgeOptions(
             listen: try r.list("listen") { ListenAddress($0) },
-            mqttURL: try r.value("mqtt-url") { (try? MQTTURL($0)) != nil ? $0 : nil },
+            mqttURL: try r.value("mqtt-url", explaining: { text throws(MQTTURL.ParseError) in _ = try MQTTURL(text); return text }),
             mqttCAFile: try r.optional("mqtt-ca-file") { $0 },
             mqttCertFile: try r.optional("mqtt-cert-file") { $0 },
             mqttKeyFile: try r.optional("mqtt-key-file") { $0 },

@@ -21,11 +21,30 @@ struct OptionResolver {
     }
 
     mutating func value<T>(_ name: String, _ parse: (String) -> T?) throws(ConfigurationError) -> T {
+        let (option, text, origin) = try required(name)
+        return try parsed(text, option, origin, parse)
+    }
+
+    /// An option whose parser says why it refuses a value. Its reason replaces the generic
+    /// "'text' is not allowed", which would repeat the text: a password inside `--mqtt-url`
+    /// must never be echoed, and the parser knows which part to hide.
+    mutating func value<T, E: Error & CustomStringConvertible>(
+        _ name: String, explaining parse: (String) throws(E) -> T
+    ) throws(ConfigurationError) -> T {
+        let (option, text, origin) = try required(name)
+        do {
+            return try parse(text)
+        } catch {
+            throw ConfigurationError(option: name, origin: origin, reason: "\(error.description); expected \(option.allowed)")
+        }
+    }
+
+    private mutating func required(_ name: String) throws(ConfigurationError) -> (OptionDescriptor, String, ConfigurationError.Origin) {
         let (option, texts, origin) = try single(name)
         guard let text = texts ?? option.defaultText else {
             preconditionFailure("--\(name) has no default")
         }
-        return try parsed(text, option, origin, parse)
+        return (option, text, origin)
     }
 
     /// An option whose absence, or an empty value, means "unset".

@@ -53,7 +53,8 @@ BRIDGE_KINDS: dict[str, tuple[str | None, int, bool | str]] = {
     "forward": ("forward", 1, False),
 }
 HISTORY_TYPES = {"UD04"}
-POSITION_TYPES = {"UB05", "UD00", "UB04"}
+# Live position types: carscop's words and every H02 position type (H02 has no stored records).
+POSITION_TYPES = {"UB05", "UD00", "UB04", "V1", "V2", "VI1", "V19", "VP1", "V4", "binary"}
 
 
 def load_validators() -> dict[str, Draft202012Validator]:
@@ -214,7 +215,9 @@ class LineChecker:
             raw = p["raw"]
             if p.get("id") != short_id(f"{p['device_id']}|{raw}"):
                 problems.append("id is not SHA-256(device_id|raw)[0:8]")
-            if len(raw) >= 18 and (p.get("message_type") != raw[13:17] or p.get("body") != raw[17:-1]):
+            source = p.get("source")
+            expected = event_type_and_body(raw, source.get("protocol") if isinstance(source, dict) else None)
+            if expected is not None and (p.get("message_type"), p.get("body")) != expected:
                 problems.append("message_type/body do not match raw")
         if r.kind == "deadletter" and isinstance(p.get("raw"), str):
             raw = p["raw"]
@@ -225,6 +228,22 @@ class LineChecker:
         if r.kind == "cmd/result" and p.get("status") == "rejected" and p.get("final") is not True:
             problems.append("rejected must be final")
         return problems
+
+
+def event_type_and_body(raw: str, protocol: Any) -> tuple[str, str] | None:
+    """An event's `message_type` and `body` as its protocol lays them out in `raw`; None when
+    `raw` is too short to say (the schema judges those)."""
+    if protocol == "carscop":
+        # `*` + 12-digit header + 4-character word + body + `^`.
+        return (raw[13:17], raw[17:-1]) if len(raw) >= 18 else None
+    if protocol == "h02":
+        if raw.startswith("$"):
+            # Binary: no type field; the body is what follows the id (8 bytes in 42-byte frames, else 5).
+            return ("binary", raw[9:] if len(raw) == 42 else raw[6:])
+        # Text: `*XX,<id>,<type>[,<body>]#`.
+        fields = raw[1:-1].split(",", 3)
+        return (fields[2], fields[3] if len(fields) > 3 else "") if len(fields) >= 3 else None
+    return None
 
 
 def read_lines(source: str) -> Iterable[tuple[int, str]]:

@@ -133,9 +133,12 @@ public struct ConnectionPipeline: Sendable {
                 perform(into: &out)
                 // After the session's actions: a frame that names its device is already bound.
                 out.append(.decoded(message, deviceID: session.deviceID))
+                // Never more bytes out than came in: a forged UDP source cannot use the answer
+                // to reflect more traffic at a victim than it sent (`*HQ,1,V1#` would draw 27).
                 if let deviceID = session.deviceID, message.deviceID == nil || message.deviceID == deviceID,
                     let answer = proto.answer(
-                        to: message, deviceID: deviceID, now: CivilDateTime(secondsSinceEpoch: Self.seconds(receivedAt)))
+                        to: message, deviceID: deviceID, now: CivilDateTime(secondsSinceEpoch: Self.seconds(receivedAt))),
+                    answer.count <= bytes.count
                 {
                     out.append(.answer(answer))
                 }

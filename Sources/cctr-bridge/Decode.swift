@@ -80,14 +80,35 @@ struct Decode: ParsableCommand {
             let now = fixedTime ?? WallClock.milliseconds()
             if count <= 0 {
                 pipeline.close(at: now, into: &outputs)
-                output.write(outputs)
+                output.write(Self.withUnmatchedReplies(outputs, pipeline: pipeline, at: now))
                 break
             }
             pipeline.receive(chunk[0..<count], at: now, into: &outputs)
-            output.write(outputs)
+            output.write(Self.withUnmatchedReplies(outputs, pipeline: pipeline, at: now))
             outputs.removeAll(keepingCapacity: true)
         }
         output.flush()
+    }
+}
+
+extension Decode {
+    /// No command waits in `decode`, so every frame its protocol calls a command reply (H02
+    /// `V4`) is an `unmatched_reply` event, right after the frame's own messages, as `serve`
+    /// publishes it when no command is in flight.
+    static func withUnmatchedReplies(
+        _ outputs: [ConnectionPipeline.Output], pipeline: ConnectionPipeline, at now: Int64
+    ) -> [ConnectionPipeline.Output] {
+        var result: [ConnectionPipeline.Output] = []
+        result.reserveCapacity(outputs.count)
+        for output in outputs {
+            result.append(output)
+            guard case .decoded(let message, let deviceID?) = output, message.isCommandReply else { continue }
+            let event = pipeline.context.normalizer.event(
+                message, kind: .unmatchedReply, deviceID: deviceID, settings: pipeline.context.devices[deviceID],
+                receivedAt: now, source: pipeline.source)
+            result.append(.publish(event))
+        }
+        return result
     }
 }
 

@@ -43,6 +43,14 @@ import TrackerCodec
         #expect(answers == ["*HQ,4105131188,V4,V1,20261124195502#"])
     }
 
+    /// A forged short frame gets no answer: the bridge never sends more bytes than it got.
+    @Test func answersAreNeverLongerThanTheFrame() {
+        var h = PipelineHarness(transport: .udp)
+        h.feed("*HQ,1,V1#")
+        #expect(!h.outputs.contains { if case .answer = $0 { true } else { false } })
+        #expect(h.outputs.contains(.loggedIn(deviceID: "1", previous: nil)))
+    }
+
     @Test func statusWordAlarmGoesOnAlarmBesideThePosition() throws {
         var h = PipelineHarness()
         h.feed(Self.sos)

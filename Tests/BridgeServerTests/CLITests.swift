@@ -55,6 +55,25 @@ import Testing
         #expect(!run.stdout.contains("availability") && !run.stdout.contains("/status"))
     }
 
+    /// `decode` detects the protocol as `serve` does: an H02 capture decodes to positions,
+    /// alarms and events, and a reply (no command waits in `decode`) is `unmatched_reply`.
+    @Test func decodeReadsH02Captures() throws {
+        let capture = [
+            "*HQ,4105131188,V1,101112,A,2106.8799,S,14910.2583,E,012.30,158,241126,FFFFFBFD#",
+            "*HQ,4105131188,V4,S20,DONE,101300,101300,A,2106.8799,S,14910.2583,E,0.00,000,241126,FFFFFBFF#",
+            "*HQ,4105131188,NBR,103732,722,310,0,6,8106,32010,23,241126,FFFFFBFF,5#",
+        ].joined(separator: "\r\n")
+        let run = try Self.run(["decode", "--received-at", "2026-11-24T19:55:02.314Z"], stdin: capture)
+        #expect(run.status == 0)
+        let lines = run.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(Array($0.utf8)) }
+        #expect(lines.map { $0["topic"]?.string ?? "" } == [
+            "cctr/4105131188/position", "cctr/4105131188/alarm", "cctr/4105131188/position", "cctr/4105131188/event",
+            "cctr/4105131188/event",
+        ])
+        #expect(lines.map { $0["payload"]?["kind"]?.string } == [nil, nil, nil, "unmatched_reply", "cell_towers"])
+        #expect(lines.allSatisfy { $0["payload"]?["source"]?["protocol"]?.string == "h02" })
+    }
+
     @Test func decodeDeadLettersWhatIsStillHeldAtTheEnd() throws {
         let run = try Self.run(["decode"], stdin: "*161101144927UD00144927A1203.5394S07657.7255W000.4161101255.0011111111L022043^")
         #expect(run.status == 0)

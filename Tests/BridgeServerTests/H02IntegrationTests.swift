@@ -119,4 +119,27 @@ import Testing
         }
         #expect(fixture.messages(on: "/4105131188/position").isEmpty)
     }
+
+    /// Home Assistant discovery and OwnTracks need nothing protocol-specific: an H02 device
+    /// gets its discovery document and its OwnTracks location like a carscop one.
+    @Test func homeAssistantAndOwnTracksWorkForH02Devices() async throws {
+        let fixture = try await BridgeFixture.start { options in
+            options.haDiscovery = true
+            options.owntracksBase = "owntracks"
+        }
+        let watcher = try await MosquittoSubscriber(
+            port: fixture.broker.port, topics: ["homeassistant/#", "owntracks/#"], retainAsPublished: true)
+        defer { watcher.stop() }
+        let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
+        try tracker.send(Self.v1("4105131188"))
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while ContinuousClock.now < deadline, watcher.messages.count < 2 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let discovery = try #require(watcher.messages.first { $0.topic == "homeassistant/device/cctr_4105131188/config" })
+        let location = try #require(watcher.messages.first { $0.topic == "owntracks/4105131188" })
+        #expect(location.json?["lat"]?.number == -21.114665)
+        #expect(location.json?["vel"]?.number == 23, "12.30 knots is 22.78 km/h")
+        _ = try SchemaValidator.validate([discovery, location], arguments: ["--owntracks-base", "owntracks"])
+    }
 }

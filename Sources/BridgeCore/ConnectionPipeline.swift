@@ -184,27 +184,27 @@ public struct ConnectionPipeline: Sendable {
     private func messages(for frame: DeviceMessage, deviceID: String, receivedAt: Int64, into out: inout [Output]) {
         let settings = context.devices[deviceID]
         let normalizer = context.normalizer
-        switch frame.content {
-        case .heartbeat, .commandReply:
+        switch (frame.content, frame.fix) {
+        case (.heartbeat, _), (.commandReply, _), (.position, nil), (.history, nil), (.alarm, nil):
             break
-        case .position(let fix):
+        case (.position, let fix?):
             var (message, fixTime) = normalizer.position(
                 frame, fix: fix, deviceID: deviceID, topic: .position,
                 settings: settings, receivedAt: receivedAt, source: source
             )
             message.retain = fix.valid && context.retained.shouldRetain(deviceID: deviceID, fixTime: fixTime)
             out.append(.publish(message))
-        case .history(let fix):
+        case (.history, let fix?):
             out.append(.publish(normalizer.position(
                 frame, fix: fix, deviceID: deviceID, topic: .history,
                 settings: settings, receivedAt: receivedAt, source: source
             ).message))
-        case .alarm(let alarm, let fix):
+        case (.alarm(let alarm), let fix?):
             out.append(.publish(normalizer.alarm(
                 frame, alarm: alarm, fix: fix, deviceID: deviceID,
                 settings: settings, receivedAt: receivedAt, source: source
             )))
-        case .event(let kind):
+        case (.event(let kind), _):
             out.append(.publish(normalizer.event(
                 frame, kind: kind, deviceID: deviceID, settings: settings, receivedAt: receivedAt, source: source
             )))

@@ -1,3 +1,5 @@
+import TrackerCodec
+
 /// Home Assistant's device-based MQTT discovery document for one tracker (Home Assistant
 /// 2024.11 or later), on `<ha-prefix>/device/cctr_<id>/config`, retained.
 ///
@@ -42,10 +44,13 @@ public struct HomeAssistantDiscovery: Sendable {
         "\(prefix)/device/cctr_\(deviceID)/config"
     }
 
-    /// The retained document; `name` is the device's display name (`devices.<id>.name`).
-    public func document(deviceID: String, name: String) -> OutboundMessage {
+    /// The retained document; `name` is the device's display name (`devices.<id>.name`);
+    /// `protocolName` picks the manufacturer and model shown (carscop: Carscop CCTR-801;
+    /// H02: the many CCTR models and look-alikes that speak it).
+    public func document(deviceID: String, name: String, protocolName: ProtocolName = .carscop) -> OutboundMessage {
         OutboundMessage(
-            topic: configTopic(deviceID: deviceID), payload: payload(deviceID: deviceID, name: name),
+            topic: configTopic(deviceID: deviceID),
+            payload: payload(deviceID: deviceID, name: name, protocolName: protocolName),
             qos: 1, retain: true, kind: .homeAssistant, deviceID: deviceID
         )
     }
@@ -83,7 +88,7 @@ public struct HomeAssistantDiscovery: Sendable {
 
     // MARK: - Document
 
-    private func payload(deviceID: String, name: String) -> [UInt8] {
+    private func payload(deviceID: String, name: String, protocolName: ProtocolName) -> [UInt8] {
         let position = topics.device(deviceID, .position)
         let alarm = topics.device(deviceID, .alarm)
         let uniqueBase = "cctr_\(deviceID)"
@@ -98,9 +103,9 @@ public struct HomeAssistantDiscovery: Sendable {
         w.key("name")
         w.string(name)
         w.key("mf")
-        w.string("Carscop")
+        w.string(protocolName == .h02 ? "CCTR / H02 tracker" : "Carscop")
         w.key("mdl")
-        w.string("CCTR-801")
+        w.string(protocolName == .h02 ? "H02" : "CCTR-801")
         w.key("sn")
         w.string(deviceID)
         w.endObject()

@@ -8,6 +8,19 @@ public enum DeviceID {
         isValid(utf8: id.utf8)
     }
 
+    /// The decoders' case, without generic dispatch: ids are checked for every H02 frame.
+    public static func isValid(utf8 bytes: ArraySlice<UInt8>) -> Bool {
+        guard !bytes.isEmpty, bytes.count <= maxLength else { return false }
+        var allowed = true
+        bytes.withUnsafeBufferPointer { buffer in
+            for byte in buffer where !isAllowed(byte) {
+                allowed = false
+                break
+            }
+        }
+        return allowed && !(bytes.count == 6 && bytes.elementsEqual("bridge".utf8))
+    }
+
     public static func isValid(utf8 bytes: some Collection<UInt8>) -> Bool {
         guard !bytes.isEmpty, bytes.count <= maxLength else { return false }
         for byte in bytes where !isAllowed(byte) {

@@ -16,6 +16,10 @@ public struct DeviceMessage: Sendable, Equatable {
     /// The device's own clock reading, when the frame has one apart from the fix.
     public var deviceClock: DeviceClock?
     public var content: Content
+    /// The GPS fix of `position`, `history` and `alarm` content; nil otherwise. Kept beside
+    /// the content rather than inside it: a payload-free content enum keeps copying and
+    /// destroying a message cheap on the hot path.
+    public var fix: Fix?
     /// Alarms the frame raises beside its content (H02's status word); published on `alarm`
     /// in addition to the position. Carscop's `UA01` is `.alarm` content instead.
     public var alarms: [DeviceAlarm]
@@ -27,11 +31,11 @@ public struct DeviceMessage: Sendable, Equatable {
         /// Keeps the connection alive, refreshes the device's status; nothing is published.
         case heartbeat
         /// A live position (`position` topic).
-        case position(Fix)
+        case position
         /// A stored position sent late (`history` topic).
-        case history(Fix)
+        case history
         /// An alarm carrying its own position, published on `alarm` only.
-        case alarm(DeviceAlarm, Fix)
+        case alarm(DeviceAlarm)
         /// Published as an event of this kind: a frame of unknown type, cell towers without
         /// GPS, or a position block without a position.
         case event(EventKind)
@@ -42,7 +46,8 @@ public struct DeviceMessage: Sendable, Equatable {
 
     public init(
         protocolName: ProtocolName, raw: [UInt8], messageType: String, bodyRange: Range<Int>, deviceID: String? = nil,
-        deviceClock: DeviceClock? = nil, content: Content, alarms: [DeviceAlarm] = [], isCommandReply: Bool = false
+        deviceClock: DeviceClock? = nil, content: Content, fix: Fix? = nil, alarms: [DeviceAlarm] = [],
+        isCommandReply: Bool = false
     ) {
         self.protocolName = protocolName
         self.raw = raw
@@ -51,6 +56,7 @@ public struct DeviceMessage: Sendable, Equatable {
         self.deviceID = deviceID
         self.deviceClock = deviceClock
         self.content = content
+        self.fix = fix
         self.alarms = alarms
         self.isCommandReply = isCommandReply
     }
@@ -59,14 +65,6 @@ public struct DeviceMessage: Sendable, Equatable {
     /// command reply patterns are matched against. Built on demand: most frames never need it.
     public var body: String {
         String(latin1: raw[bodyRange])
-    }
-
-    /// The fix of frames that carry one.
-    public var fix: Fix? {
-        switch content {
-        case .position(let fix), .history(let fix), .alarm(_, let fix): fix
-        case .heartbeat, .event, .commandReply: nil
-        }
     }
 
     public var isHeartbeat: Bool {

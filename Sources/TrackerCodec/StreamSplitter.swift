@@ -116,6 +116,21 @@ public struct StreamSplitter: Sendable {
                     return closeUnit(.garbage, detail: "bytes outside a frame")
                 }
             case .terminated(let terminator, let index):
+                if byte != terminator, !isStart[Int(byte)] {
+                    // Most bytes of a frame are neither: skip them in one tight loop.
+                    let stop = min(buffer.count, start + maxFrameBytes)
+                    cursor = scanOrdinary(from: cursor, to: stop, terminator: terminator)
+                    if cursor == stop {
+                        guard cursor - start >= maxFrameBytes else { return nil }
+                        let event = closeUnit(
+                            .oversizeFrame,
+                            detail: "no terminator within \(maxFrameBytes) bytes; skipping to the next frame"
+                        )
+                        mode = .discarding(terminator)
+                        return event
+                    }
+                    continue
+                }
                 if byte == terminator {
                     cursor += 1
                     let frame = Array(buffer[start..<cursor])
@@ -213,6 +228,21 @@ public struct StreamSplitter: Sendable {
         case claimed(FrameShape, protocolIndex: Int)
         case needMore
         case unclaimed
+    }
+
+    /// The first index in `from..<to` holding `terminator` or a start byte, or `to`.
+    private func scanOrdinary(from: Int, to: Int, terminator: UInt8) -> Int {
+        buffer.withUnsafeBufferPointer { bytes in
+            isStart.withUnsafeBufferPointer { isStart in
+                var i = from
+                while i < to {
+                    let byte = bytes[i]
+                    if byte == terminator || isStart[Int(byte)] { return i }
+                    i += 1
+                }
+                return to
+            }
+        }
     }
 
     /// Asks the framers, in order, about the bytes from `index`.

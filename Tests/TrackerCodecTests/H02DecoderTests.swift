@@ -22,7 +22,7 @@ import TrackerCodec
         if let type = capture.values["type"] { #expect(message.messageType == type) }
         switch capture.expect {
         case .position, .reply:
-            guard case .position(let fix) = message.content else {
+            guard message.content == .position, let fix = message.fix else {
                 Issue.record("not a position: \(message.content)")
                 return
             }

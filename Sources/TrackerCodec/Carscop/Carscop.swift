@@ -88,21 +88,21 @@ extension CarscopFrame {
         switch self.content {
         case .heartbeat:
             content = .heartbeat
-        case .login(let id, let gps):
+        case .login(let id, _):
             deviceID = id
-            content = .position(gps.fix)
-        case .position(let gps, _):
-            content = .position(gps.fix)
-        case .history(let gps):
-            content = .history(gps.fix)
-        case .alarm(let code, let label, let gps):
-            content = .alarm(DeviceAlarm(name: Carscop.alarmName(code: code), code: code, label: label), gps.fix)
+            content = .position
+        case .position:
+            content = .position
+        case .history:
+            content = .history
+        case .alarm(let code, let label, _):
+            content = .alarm(DeviceAlarm(name: Carscop.alarmName(code: code), code: code, label: label))
         case .unknown:
             content = .event(.unknownFrame)
         }
         return DeviceMessage(
             protocolName: .carscop, raw: raw, messageType: word, bodyRange: bodyRange, deviceID: deviceID,
-            deviceClock: clock, content: content
+            deviceClock: clock, content: content, fix: gps?.fix
         )
     }
 }

@@ -53,7 +53,8 @@ enum H02BinaryDecoder {
                 statusBits: H02Status.hex(status)
             )
             guard fix.course <= 360 else { throw H02TextDecoder.reject(.badGPSBlock, "course over 360 degrees") }
-            message.content = .position(fix)
+            message.content = .position
+            message.fix = fix
             if let alarm = H02Status.alarm(status) { message.alarms = [alarm] }
         }
         return message

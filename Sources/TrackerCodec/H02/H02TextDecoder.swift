@@ -42,7 +42,8 @@ enum H02TextDecoder {
                 message.deviceClock = DeviceClock(time: block.dateTime, isUTC: true)
             }
             if let fix = block.fix {
-                message.content = .position(fix)
+                message.content = .position
+                message.fix = fix
                 if let status = block.status, let alarm = H02Status.alarm(status) {
                     message.alarms = [alarm]
                 }

@@ -153,7 +153,7 @@ public final class DeviceHub: Sendable {
                     )
                 }
                 perform(&actions)
-                notify(.online(deviceID: deviceID, transport: source.transport, now: now))
+                notify(.online(deviceID: deviceID, transport: source.transport, protocolName: source.protocolName, now: now))
             case .ended(let deviceID):
                 let wasNewest = state.withLock { $0.directory.ended(deviceID, session: session, now: now, into: &actions) }
                 perform(&actions)

@@ -14,8 +14,8 @@ public protocol DeviceTrafficObserver: Sendable {
 }
 
 public enum DeviceTrafficEvent: Sendable {
-    /// A device logged in (a new newest session).
-    case online(deviceID: String, transport: Transport, now: Int64)
+    /// A device logged in (a new newest session), speaking `protocolName`.
+    case online(deviceID: String, transport: Transport, protocolName: ProtocolName, now: Int64)
     /// The device's newest session ended.
     case offline(deviceID: String, now: Int64)
     /// A frame from a logged-in device.

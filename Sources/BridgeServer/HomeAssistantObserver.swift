@@ -1,5 +1,6 @@
 import BridgeCore
 import Synchronization
+import TrackerCodec
 
 /// `--ha-discovery`: publishes a device's Home Assistant discovery document when the device
 /// first comes online in this process, and every known device's document again when Home
@@ -10,8 +11,9 @@ import Synchronization
 final class HomeAssistantObserver: DeviceTrafficObserver {
     private let discovery: HomeAssistantDiscovery
     private let names: [String: String]
-    /// Devices seen online in this process, in the order they came.
-    private let known = Mutex<(set: Set<String>, order: [String])>(([], []))
+    /// Devices seen online in this process, in the order they came, with their protocol
+    /// (the document names the device model by it).
+    private let known = Mutex<(protocols: [String: ProtocolName], order: [String])>(([:], []))
 
     /// `names` maps a device id to its display name (`devices.<id>.name`); others use the id.
     init(discovery: HomeAssistantDiscovery, names: [String: String]) {
@@ -23,22 +25,22 @@ final class HomeAssistantObserver: DeviceTrafficObserver {
 
     func observe(_ event: DeviceTrafficEvent, hub: DeviceHub) -> [OutboundMessage] {
         switch event {
-        case .online(let deviceID, _, _):
+        case .online(let deviceID, _, let protocolName, _):
             let isNew = known.withLock { known in
-                guard known.set.insert(deviceID).inserted else { return false }
-                known.order.append(deviceID)
+                guard known.protocols[deviceID] != protocolName else { return false }
+                if known.protocols.updateValue(protocolName, forKey: deviceID) == nil { known.order.append(deviceID) }
                 return true
             }
-            return isNew ? [document(deviceID)] : []
+            return isNew ? [document(deviceID, protocolName)] : []
         case .brokerMessage(let message, _) where message.topic == discovery.statusTopic:
             guard message.payload.elementsEqual("online".utf8) else { return [] }
-            return known.withLock { $0.order }.map(document)
+            return known.withLock { known in known.order.map { ($0, known.protocols[$0] ?? .carscop) } }.map(document)
         default:
             return []
         }
     }
 
-    private func document(_ deviceID: String) -> OutboundMessage {
-        discovery.document(deviceID: deviceID, name: names[deviceID] ?? deviceID)
+    private func document(_ deviceID: String, _ protocolName: ProtocolName) -> OutboundMessage {
+        discovery.document(deviceID: deviceID, name: names[deviceID] ?? deviceID, protocolName: protocolName)
     }
 }

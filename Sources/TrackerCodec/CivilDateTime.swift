@@ -1,21 +1,49 @@
 /// A calendar date and time of day as written on the wire, which need not be a real
 /// instant (trackers send `040331` filler dates, month 13, hour 24...). Whether it is one
 /// decides which time source a payload uses, so it is checked, never assumed.
+///
+/// Stored in 16 bytes rather than six `Int`s: every decoded message carries two of them
+/// (fix and device clock), and messages are copied along the hot path.
 public struct CivilDateTime: Sendable, Hashable {
-    public var year: Int
-    public var month: Int
-    public var day: Int
-    public var hour: Int
-    public var minute: Int
-    public var second: Int
+    private var storedYear: Int32
+    private var storedMonth: Int16
+    private var storedDay: Int16
+    private var storedHour: Int16
+    private var storedMinute: Int16
+    private var storedSecond: Int16
+
+    public var year: Int {
+        get { Int(storedYear) }
+        set { storedYear = Int32(clamping: newValue) }
+    }
+    public var month: Int {
+        get { Int(storedMonth) }
+        set { storedMonth = Int16(clamping: newValue) }
+    }
+    public var day: Int {
+        get { Int(storedDay) }
+        set { storedDay = Int16(clamping: newValue) }
+    }
+    public var hour: Int {
+        get { Int(storedHour) }
+        set { storedHour = Int16(clamping: newValue) }
+    }
+    public var minute: Int {
+        get { Int(storedMinute) }
+        set { storedMinute = Int16(clamping: newValue) }
+    }
+    public var second: Int {
+        get { Int(storedSecond) }
+        set { storedSecond = Int16(clamping: newValue) }
+    }
 
     public init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
-        self.year = year
-        self.month = month
-        self.day = day
-        self.hour = hour
-        self.minute = minute
-        self.second = second
+        storedYear = Int32(clamping: year)
+        storedMonth = Int16(clamping: month)
+        storedDay = Int16(clamping: day)
+        storedHour = Int16(clamping: hour)
+        storedMinute = Int16(clamping: minute)
+        storedSecond = Int16(clamping: second)
     }
 
     /// True when every field is in range for the Gregorian calendar (leap years included).

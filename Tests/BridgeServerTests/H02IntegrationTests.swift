@@ -137,6 +137,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(20))
         }
         let discovery = try #require(watcher.messages.first { $0.topic == "homeassistant/device/cctr_4105131188/config" })
+        #expect(discovery.json?["dev"]?["mdl"]?.string == "H02")
         let location = try #require(watcher.messages.first { $0.topic == "owntracks/4105131188" })
         #expect(location.json?["lat"]?.number == -21.114665)
         #expect(location.json?["vel"]?.number == 23, "12.30 knots is 22.78 km/h")

@@ -13,7 +13,27 @@ public enum Carscop: TrackerProtocol {
     }
 
     public static func decode(_ frame: [UInt8]) throws(FrameRejection) -> DeviceMessage {
-        try CarscopDecoder.decode(frame).message
+        let parsed = try CarscopDecoder.parse(frame)
+        var message = DeviceMessage(
+            protocolName: .carscop, raw: frame, messageType: parsed.word, bodyRange: 17..<(frame.count - 1),
+            deviceClock: DeviceClock(time: parsed.header, isUTC: false), content: .position, fix: parsed.gps?.fix
+        )
+        switch parsed.kind {
+        case .heartbeat:
+            message.content = .heartbeat
+        case .login(let id):
+            message.deviceID = String(decoding: frame[id], as: UTF8.self)
+        case .position:
+            break
+        case .history:
+            message.content = .history
+        case .alarm(let code, let label):
+            let codeText = String(latin1: frame[code])
+            message.content = .alarm(DeviceAlarm(name: alarmName(code: codeText), code: codeText, label: String(latin1: frame[label])))
+        case .unknown:
+            message.content = .event(.unknownFrame)
+        }
+        return message
     }
 
     public static func answer(to message: DeviceMessage, deviceID: String, now: CivilDateTime) -> [UInt8]? {
@@ -76,35 +96,6 @@ struct CarscopFramer: TrackerFramer {
     }
 
     func endOfInput() {}
-}
-
-extension CarscopFrame {
-    /// The protocol-neutral form the bridge core works with.
-    public var message: DeviceMessage {
-        let bodyRange = 17..<(raw.count - 1)
-        let clock = DeviceClock(time: header, isUTC: false)
-        let content: DeviceMessage.Content
-        var deviceID: String?
-        switch self.content {
-        case .heartbeat:
-            content = .heartbeat
-        case .login(let id, _):
-            deviceID = id
-            content = .position
-        case .position:
-            content = .position
-        case .history:
-            content = .history
-        case .alarm(let code, let label, _):
-            content = .alarm(DeviceAlarm(name: Carscop.alarmName(code: code), code: code, label: label))
-        case .unknown:
-            content = .event(.unknownFrame)
-        }
-        return DeviceMessage(
-            protocolName: .carscop, raw: raw, messageType: word, bodyRange: bodyRange, deviceID: deviceID,
-            deviceClock: clock, content: content, fix: gps?.fix
-        )
-    }
 }
 
 extension GPSBlock {

@@ -9,8 +9,48 @@ public enum CarscopDecoder {
     public static let minimumFrameLength = 18
 
     public static func decode(_ frame: [UInt8]) throws(FrameRejection) -> CarscopFrame {
+        let parsed = try parse(frame)
+        let body = frame[17..<(frame.count - 1)]
+        let content: CarscopFrame.Content
+        switch parsed.kind {
+        case .heartbeat:
+            content = .heartbeat
+        case .login(let id):
+            content = .login(deviceID: String(decoding: frame[id], as: UTF8.self), gps: parsed.gps!)
+        case .position(let field):
+            content = .position(gps: parsed.gps!, field: field.map { String(latin1: frame[$0]) })
+        case .history:
+            content = .history(gps: parsed.gps!)
+        case .alarm(let code, let label):
+            content = .alarm(code: String(latin1: frame[code]), label: String(latin1: frame[label]), gps: parsed.gps!)
+        case .unknown:
+            content = .unknown(body: String(latin1: body))
+        }
+        return CarscopFrame(raw: frame, header: parsed.header, word: parsed.word, content: content)
+    }
+
+    /// A frame taken apart, with ranges into the frame instead of strings: the bridge's
+    /// `DeviceMessage` and the `CarscopFrame` view are both built from it, each creating only
+    /// the strings it needs.
+    struct Parsed {
+        enum Kind {
+            case heartbeat
+            case login(id: Range<Int>)
+            case position(field: Range<Int>?)
+            case history
+            case alarm(code: Range<Int>, label: Range<Int>)
+            case unknown
+        }
+
+        var header: CivilDateTime
+        var word: String
+        var kind: Kind
+        var gps: GPSBlock?
+    }
+
+    static func parse(_ frame: [UInt8]) throws(FrameRejection) -> Parsed {
         do {
-            return try decodeUnchecked(frame)
+            return try parseUnchecked(frame)
         } catch {
             var rejection = error
             rejection.raw = frame
@@ -18,42 +58,50 @@ public enum CarscopDecoder {
         }
     }
 
-    private static func decodeUnchecked(_ frame: [UInt8]) throws(FrameRejection) -> CarscopFrame {
+    private static func parseUnchecked(_ frame: [UInt8]) throws(FrameRejection) -> Parsed {
         guard frame.count >= minimumFrameLength, frame.first == Ascii.star, frame.last == Ascii.caret else {
             throw FrameRejection(reason: .badHeader, raw: [], detail: "shorter than a header and command word")
         }
-        var header = [Int](repeating: 0, count: 6)
+        var header = (0, 0, 0, 0, 0, 0)
+        var value = 0
         for i in 0..<12 {
             let byte = frame[1 + i]
             guard Ascii.isDigit(byte) else {
                 throw FrameRejection(reason: .badHeader, raw: [], detail: "the 12-character header is not numeric")
             }
-            header[i / 2] = header[i / 2] * 10 + Int(byte &- Ascii.zero)
+            value = value * 10 + Int(byte &- Ascii.zero)
+            if i % 2 == 1 {
+                switch i / 2 {
+                case 0: header.0 = value
+                case 1: header.1 = value
+                case 2: header.2 = value
+                case 3: header.3 = value
+                case 4: header.4 = value
+                default: header.5 = value
+                }
+                value = 0
+            }
         }
         let headerTime = CivilDateTime(
-            year: 2000 + header[0], month: header[1], day: header[2],
-            hour: header[3], minute: header[4], second: header[5]
+            year: 2000 + header.0, month: header.1, day: header.2, hour: header.3, minute: header.4, second: header.5
         )
-        let wordBytes = frame[13..<17]
-        guard wordBytes.allSatisfy(isWordCharacter) else {
+        guard isWordCharacter(frame[13]), isWordCharacter(frame[14]), isWordCharacter(frame[15]), isWordCharacter(frame[16]) else {
             throw FrameRejection(reason: .badHeader, raw: [], detail: "the command word is not 4 letters or digits")
         }
-        let word = String(decoding: wordBytes, as: UTF8.self)
+        let word = String(decoding: frame[13..<17], as: UTF8.self)
         let body = frame[17..<(frame.count - 1)]
-        let content: CarscopFrame.Content
         switch word {
         case "UB00":
-            content = .heartbeat
+            return Parsed(header: headerTime, word: word, kind: .heartbeat, gps: nil)
         case "UB05":
             let (gps, start) = try GPSBlock.parseSuffix(of: body)
-            let id = body[body.startIndex..<start]
-            guard DeviceID.isValid(utf8: id) else {
+            guard DeviceID.isValid(utf8: body[body.startIndex..<start]) else {
                 throw FrameRejection(
                     reason: .badDeviceID, raw: [],
                     detail: "terminal id must be 1-64 characters of A-Z a-z 0-9 _ - and not 'bridge'"
                 )
             }
-            content = .login(deviceID: String(decoding: id, as: UTF8.self), gps: gps)
+            return Parsed(header: headerTime, word: word, kind: .login(id: body.startIndex..<start), gps: gps)
         case "UD00", "UD04":
             let (gps, start) = try GPSBlock.parseSuffix(of: body)
             guard start == body.startIndex else {
@@ -62,23 +110,21 @@ public enum CarscopDecoder {
                     detail: "\(start - body.startIndex) unexpected characters before the GPS block"
                 )
             }
-            content = word == "UD00" ? .position(gps: gps, field: nil) : .history(gps: gps)
+            return Parsed(header: headerTime, word: word, kind: word == "UD00" ? .position(field: nil) : .history, gps: gps)
         case "UB04":
             let (gps, start) = try GPSBlock.parseSuffix(of: body)
-            content = .position(gps: gps, field: String(latin1: body[body.startIndex..<start]))
+            return Parsed(header: headerTime, word: word, kind: .position(field: body.startIndex..<start), gps: gps)
         case "UA01":
             let (gps, start) = try GPSBlock.parseSuffix(of: body)
             var labelStart = body.startIndex
-            var code = ""
             if start > body.startIndex, Ascii.isDigit(body[body.startIndex]) {
-                code = String(UnicodeScalar(body[body.startIndex]))
                 labelStart += 1
             }
-            content = .alarm(code: code, label: String(latin1: body[labelStart..<start]), gps: gps)
+            return Parsed(
+                header: headerTime, word: word, kind: .alarm(code: body.startIndex..<labelStart, label: labelStart..<start), gps: gps)
         default:
-            content = .unknown(body: String(latin1: body))
+            return Parsed(header: headerTime, word: word, kind: .unknown, gps: nil)
         }
-        return CarscopFrame(raw: frame, header: headerTime, word: word, content: content)
     }
 
     @inline(__always)

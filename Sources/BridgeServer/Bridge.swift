@@ -66,10 +66,10 @@ public final class Bridge: Sendable {
             spool = try Spool(
                 configuration: SpoolConfiguration(
                     storage: storage,
-                    syncMode: SpoolConfiguration.SyncMode(rawValue: options.spoolSync.rawValue) ?? .interval,
-                    syncInterval: .milliseconds(options.spoolSyncInterval),
+                    syncMode: options.spoolSync,
+                    syncInterval: options.spoolSyncInterval,
                     maxBytes: options.spoolMaxBytes,
-                    fullPolicy: SpoolConfiguration.FullPolicy(rawValue: options.spoolFull.rawValue) ?? .dropOldest
+                    fullPolicy: options.spoolFull
                 ),
                 logger: logger
             )
@@ -78,7 +78,7 @@ public final class Bridge: Sendable {
         }
         pipeline = PublishPipeline(spool: spool, client: client, metrics: metrics, logger: logger, window: options.mqttMaxInflight)
         hub = DeviceHub(
-            topics: topics, statusIntervalMilliseconds: Int64(options.statusInterval) * 1000,
+            topics: topics, statusIntervalMilliseconds: options.statusInterval.wholeMilliseconds,
             sink: pipeline, metrics: metrics, logger: logger
         )
         for observer in try BridgeFeatures.observers(options: options, topics: topics, logger: logger) {
@@ -94,7 +94,7 @@ public final class Bridge: Sendable {
         let context = ConnectionPipeline.Context(
             normalizer: Normalizer(topics: topics),
             devices: options.deviceSettings,
-            limits: DeviceSession.Limits(heldFramesMax: options.heldFramesMax, heldFramesMaxAge: Int64(options.heldFramesAge) * 1000),
+            limits: DeviceSession.Limits(heldFramesMax: options.heldFramesMax, heldFramesMaxAge: options.heldFramesAge.wholeMilliseconds),
             codec: CodecOptions(maxFrameBytes: options.maxFrameBytes, h02BinaryLength: options.h02BinaryLength),
             publishRaw: options.publishRaw,
             isAllowed: isAllowed
@@ -102,7 +102,7 @@ public final class Bridge: Sendable {
         listeners = TrackerListeners(
             endpoints: options.listen.flatMap(\.split), group: group, context: context, hub: hub,
             settings: ListenerSettings(
-                idleTimeout: Int64(options.idleTimeout) * 1000, frameRateLimit: options.frameRateLimit,
+                idleTimeout: options.idleTimeout.wholeMilliseconds, frameRateLimit: options.frameRateLimit,
                 maxConnections: options.maxConnections, maxConnectionsPerIP: options.maxConnectionsPerIP
             ),
             instance: options.instance, bindings: bindings, logger: logger
@@ -214,7 +214,7 @@ public final class Bridge: Sendable {
         await listeners.stop()
         hub.shutdown(now: WallClock.milliseconds())
         await pipeline.stopAccepting()
-        let drained = await pipeline.drain(timeout: .seconds(options.shutdownTimeout))
+        let drained = await pipeline.drain(timeout: options.shutdownTimeout)
         if !drained {
             logger.warning("shutdown timeout: unpublished messages stay in the spool", metadata: [
                 "pending": "\(spool.statistics.pendingRecords)",

@@ -35,11 +35,11 @@ final class CommandService: DeviceTrafficObserver {
         self.topics = topics
         self.templates = templates
         policy = CommandPolicy(
-            defaultTTLSeconds: options.commandTTL, maxTTLSeconds: options.commandTTLMax,
+            defaultTTLSeconds: options.commandTTL.wholeSeconds, maxTTLSeconds: options.commandTTLMax.wholeSeconds,
             defaultDevicePassword: options.devicePassword,
             devicePasswords: options.devices.compactMapValues(\.password)
         )
-        replyWindow = ReplyWindow(seconds: options.udpReplyWindow)
+        replyWindow = ReplyWindow(seconds: options.udpReplyWindow.wholeSeconds)
         haPrefix = options.haPrefix
         devices = options.deviceSettings
         self.logger = logger

@@ -33,20 +33,13 @@ struct Decode: ParsableCommand {
 
     func validate() throws {
         _ = try makeContext()
-        guard DeviceSettings.parseOffset(deviceTz) != nil else {
-            throw ValidationError("--device-tz must look like +08:00 or -03:30")
-        }
-        guard SpeedUnit(rawValue: speedUnit) != nil else {
-            throw ValidationError("--speed-unit must be kmh, knots or mph")
-        }
-        guard maxFrameBytes >= 20, maxFrameBytes <= 1_048_576 else {
-            throw ValidationError("--max-frame-bytes must be between 20 and 1048576")
-        }
         if let receivedAt, ISOTimestamp.parseMilliseconds(receivedAt) == nil {
             throw ValidationError("--received-at must look like 2026-11-24T19:55:02.314Z")
         }
     }
 
+    /// The pipeline's settings from the flags; `validate` calls it first, so a bad flag
+    /// stops the command before any input is read.
     private func makeContext() throws -> ConnectionPipeline.Context {
         let topics: TopicLayout
         do {
@@ -54,13 +47,18 @@ struct Decode: ParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        let settings = DeviceSettings(
-            timeZoneOffsetSeconds: DeviceSettings.parseOffset(deviceTz) ?? 0,
-            speedUnit: SpeedUnit(rawValue: speedUnit) ?? .kmh
-        )
+        guard let offset = DeviceSettings.parseOffset(deviceTz) else {
+            throw ValidationError("--device-tz must look like +08:00 or -03:30")
+        }
+        guard let unit = SpeedUnit(rawValue: speedUnit) else {
+            throw ValidationError("--speed-unit must be kmh, knots or mph")
+        }
+        guard maxFrameBytes >= 20, maxFrameBytes <= 1_048_576 else {
+            throw ValidationError("--max-frame-bytes must be between 20 and 1048576")
+        }
         return ConnectionPipeline.Context(
             normalizer: Normalizer(topics: topics),
-            devices: DeviceSettingsTable(defaults: settings),
+            devices: DeviceSettingsTable(defaults: DeviceSettings(timeZoneOffsetSeconds: offset, speedUnit: unit)),
             codec: CodecOptions(maxFrameBytes: maxFrameBytes)
         )
     }

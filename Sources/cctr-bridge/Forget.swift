@@ -10,30 +10,30 @@ import Logging
 struct Forget: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Clear every retained topic of a device (it also leaves Home Assistant).",
+        usage: "cctr-bridge forget <id> [<options>]",
         discussion: """
             Publishes an empty retained message on the device's position, status and \
             availability topics, its OwnTracks topic (with --owntracks-base) and its Home \
             Assistant discovery topic (with --ha-discovery), and waits for the broker to \
             acknowledge each. Pass the options serve runs with (e.g. the same --config). \
             Exit 0 when everything was cleared, 1 when the broker could not be reached or \
-            refused, 2 for a bad id or bad options.
-            """
-    )
+            refused, 2 for a bad id or bad options. <id> is the device id (terminal id), \
+            e.g. CC8011400042499.
 
-    @Argument(help: "The device id (terminal id), e.g. CC8011400042499.")
-    var id: String
+            """ + ServeOptions.optionsHelp
+    )
 
     @OptionGroup(title: "Serve options (only the MQTT connection and topic options are used)")
     var options: ServeOptions
 
-    func validate() throws {
-        guard DeviceID.isValid(id) else {
-            throw ValidationError("invalid device id '\(id)': use 1-64 characters of A-Z a-z 0-9 _ - (not 'bridge')")
-        }
-    }
-
     func run() async throws {
-        let options = try self.options.resolved()
+        let (options, words) = try self.options.resolved(arguments: ["id"])
+        let id = words[0]
+        guard DeviceID.isValid(id) else {
+            FileHandleOutput.standardError(
+                "cctr-bridge: invalid device id '\(id)': use 1-64 characters of A-Z a-z 0-9 _ - (not 'bridge')\n")
+            throw ExitCode(2)
+        }
         BridgeLogging.bootstrap(format: options.logFormat, level: options.logLevel)
         var logger = Logger(label: "cctr-bridge")
         logger.logLevel = options.logLevel

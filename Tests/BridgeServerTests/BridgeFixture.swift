@@ -27,7 +27,7 @@ final class BridgeFixture: @unchecked Sendable {
         options.metricsListen = ListenAddress("tcp://127.0.0.1:0")!
         options.spoolDir = spool.path
         options.instance = "test"
-        options.shutdownTimeout = 2
+        options.shutdownTimeout = .seconds(2)
         configure(&options)
         let subscriber = try await MosquittoSubscriber(port: broker.port, topics: ["\(options.topicBase)/#"], retainAsPublished: true)
         let fixture = try await BridgeFixture(broker: broker, spool: spool, subscriber: subscriber, options: options)

@@ -45,7 +45,7 @@ import Testing
             """)
         #expect(flat == nested)
         #expect(flat == mixed)
-        #expect(flat.mqttSessionExpiry == 42 && flat.spoolSyncInterval == 250 && flat.haDiscovery)
+        #expect(flat.mqttSessionExpiry == .seconds(42) && flat.spoolSyncInterval == .milliseconds(250) && flat.haDiscovery)
         #expect(flat.brokerURL?.host == "broker" && flat.brokerURL?.port == 1884)
     }
 
@@ -54,7 +54,7 @@ import Testing
         let nested = try load(
             "nested.JSON", #"{"mqtt": {"session": {"expiry": 42}}, "publish": {"raw": true}, "device": {"tz": "+01:00"}}"#)
         #expect(flat == nested)
-        #expect(flat.mqttSessionExpiry == 42 && flat.publishRaw && flat.deviceTZ == 3600)
+        #expect(flat.mqttSessionExpiry == .seconds(42) && flat.publishRaw && flat.deviceTZ == 3600)
     }
 
     @Test func nullAndEmptyFilesMeanDefaults() throws {

@@ -19,36 +19,36 @@ import TestSupport
         #expect(o.listen == [ListenAddress(transport: .both, host: "0.0.0.0", port: 8888)])
         #expect(o.mqttURL == "mqtt://127.0.0.1:1883")
         #expect(o.mqttCAFile == nil && o.mqttCertFile == nil && o.mqttKeyFile == nil)
-        #expect(o.mqttSessionExpiry == 300)
+        #expect(o.mqttSessionExpiry == .seconds(300))
         #expect(o.mqttMaxInflight == 256)
         #expect(o.topicBase == "cctr")
         #expect(o.instance == "main")
         #expect(o.metricsListen == ListenAddress(transport: .tcp, host: "127.0.0.1", port: 9888))
         #expect(o.spoolDir == nil)
         #expect(o.spoolSync == .interval)
-        #expect(o.spoolSyncInterval == 100)
+        #expect(o.spoolSyncInterval == .milliseconds(100))
         #expect(o.spoolMaxBytes == 1_073_741_824)
         #expect(o.spoolFull == .dropOldest)
         #expect(o.commands == nil)
         #expect(o.deviceTZ == 0)
         #expect(o.speedUnit == .kmh)
         #expect(o.maxFrameBytes == 1024)
-        #expect(o.idleTimeout == 1800)
-        #expect(o.statusInterval == 60)
+        #expect(o.idleTimeout == .seconds(1800))
+        #expect(o.statusInterval == .seconds(60))
         #expect(o.publishRaw == false)
         #expect(o.allowlist == nil)
         #expect(o.haDiscovery == false)
         #expect(o.haPrefix == "homeassistant")
         #expect(o.owntracksBase == nil)
         #expect(o.shareGroup == "cctr-bridge")
-        #expect(o.shutdownTimeout == 5)
+        #expect(o.shutdownTimeout == .seconds(5))
         #expect(o.mqttPasswordFile == nil)
         #expect(o.devicePassword == "123456")
-        #expect(o.commandTTL == 300)
-        #expect(o.commandTTLMax == 86_400)
-        #expect(o.udpReplyWindow == 60)
+        #expect(o.commandTTL == .seconds(300))
+        #expect(o.commandTTLMax == .seconds(86_400))
+        #expect(o.udpReplyWindow == .seconds(60))
         #expect(o.heldFramesMax == 64)
-        #expect(o.heldFramesAge == 600)
+        #expect(o.heldFramesAge == .seconds(600))
         #expect(o.maxConnections == 100_000)
         #expect(o.maxConnectionsPerIP == 0)
         #expect(o.frameRateLimit == 100)
@@ -129,7 +129,7 @@ import TestSupport
             #expect(options.shareGroup == "")
             #expect(options.owntracksBase == "owntracks")
             #expect(options.mqttPassword?.value == "s3cret")
-            #expect(options.frameRateLimit == 0 && options.commandTTLMax == 600)
+            #expect(options.frameRateLimit == 0 && options.commandTTLMax == .seconds(600))
             #expect(options.h02BinaryLength == .fixed(45))
         }
     }
@@ -146,13 +146,13 @@ import TestSupport
             """)
         let env = ["CCTR_MQTT_SESSION_EXPIRY": "200", "CCTR_INSTANCE": "from-env"]
         let options = try load(["mqtt-session-expiry": ["300"]], env: env, file: path)
-        #expect(options.mqttSessionExpiry == 300)  // flag over environment and file
+        #expect(options.mqttSessionExpiry == .seconds(300))  // flag over environment and file
         #expect(options.instance == "from-env")  // environment over file
         #expect(options.topicBase == "file/base")  // file over default
         #expect(options.logLevel == .warning)
-        #expect(options.idleTimeout == 1800)  // default
-        #expect(try load(env: env, file: path).mqttSessionExpiry == 200)
-        #expect(try load(file: path).mqttSessionExpiry == 100)
+        #expect(options.idleTimeout == .seconds(1800))  // default
+        #expect(try load(env: env, file: path).mqttSessionExpiry == .seconds(200))
+        #expect(try load(file: path).mqttSessionExpiry == .seconds(100))
     }
 
     @Test func configFileComesFromTheEnvironmentWithoutConfigFlag() throws {
@@ -238,6 +238,16 @@ import TestSupport
         let printed = try files.write("printed.json", options.configFileJSON())
         #expect(try load(file: printed) == options)
         #expect(try load(file: try files.write("d.json", BridgeOptions.defaults.configFileJSON())) == .defaults)
+    }
+
+    /// Numbers and on/off options are JSON numbers and booleans in `--print-config`, times in
+    /// the units of their flags.
+    @Test func printedConfigKeepsValuesTyped() {
+        let printed = BridgeOptions.defaults.configFileJSON()
+        for line in [#""mqtt.max.inflight" : 256,"#, #""publish.raw" : false,"#, #""spool.sync.interval" : 100,"#,
+                     #""idle.timeout" : 1800,"#, #""spool.full" : "drop-oldest","#, #""allowlist" : null,"#] {
+            #expect(printed.contains(line), "\(line)")
+        }
     }
 
     @Test func unknownEnvironmentVariablesAreListed() {

@@ -6,16 +6,16 @@ extension BridgeOptions {
     public func mqttConfiguration(clientID: String) throws -> MosquittoClient.Configuration {
         let url: MQTTURL
         do {
-            url = try MQTTURL(mqttURL)
+            url = try MQTTURL(self.mqttURL)
         } catch {
             throw StartupError("--mqtt-url: \(error.description)")
         }
         var mqtt = MosquittoClient.Configuration(url: url, clientID: clientID, password: mqttPassword?.value)
-        if url.usesTLS || mqttCAFile != nil || mqttCertFile != nil {
-            mqtt.tls = .init(caFile: mqttCAFile, certFile: mqttCertFile, keyFile: mqttKeyFile)
+        if url.usesTLS || self.mqttCAFile != nil || self.mqttCertFile != nil {
+            mqtt.tls = .init(caFile: self.mqttCAFile, certFile: self.mqttCertFile, keyFile: self.mqttKeyFile)
         }
-        mqtt.sessionExpiry = UInt32(clamping: mqttSessionExpiry)
-        mqtt.maxInflight = mqttMaxInflight
+        mqtt.sessionExpiry = UInt32(clamping: self.mqttSessionExpiry.components.seconds)
+        mqtt.maxInflight = self.mqttMaxInflight
         return mqtt
     }
 }

@@ -1,83 +1,45 @@
 import BridgeCore
-import TrackerCodec
 import Foundation
-import Logging
 import Mosquitto
 
-/// Everything `cctr-bridge serve` is configured with, resolved and validated: one typed
-/// property per option of the contract's command-line table (see `OptionDescriptor.all`).
-/// Built by `load(arguments:environment:configFile:)`; precedence is flag, environment,
-/// config file, default.
+/// Everything `cctr-bridge serve` is configured with, resolved and validated. Each option
+/// of `OptionTable` is read as a typed property of the same name (`options.mqttMaxInflight`
+/// is an `Int`, `options.idleTimeout` a `Duration`), so an option is declared only in the
+/// table. Built by `load(arguments:environment:configFile:)`; precedence is flag,
+/// environment, config file, default.
+@dynamicMemberLookup
 public struct BridgeOptions: Sendable, Equatable {
-    /// Device listeners (`--listen`, repeatable).
-    public var listen: [ListenAddress]
-    /// Broker URL without password; `brokerURL` is its parsed form.
-    public var mqttURL: String
-    public var mqttCAFile: String?
-    public var mqttCertFile: String?
-    public var mqttKeyFile: String?
-    /// Seconds.
-    public var mqttSessionExpiry: Int
-    /// QoS 1 publishes awaiting their PUBACK at once: the pipeline's window and
-    /// libmosquitto's `MOSQ_OPT_SEND_MAXIMUM`.
-    public var mqttMaxInflight: Int
-    public var topicBase: String
-    public var instance: String
-    /// Always `.tcp`.
-    public var metricsListen: ListenAddress
-    /// `nil`: a bounded in-memory queue that a restart loses.
-    public var spoolDir: String?
-    public var spoolSync: SpoolSyncMode
-    /// Milliseconds.
-    public var spoolSyncInterval: Int
-    public var spoolMaxBytes: Int
-    public var spoolFull: SpoolFullPolicy
-    /// Command template file; `nil`: the built-in templates.
-    public var commands: String?
-    /// Header clock offset from UTC in seconds (`+08:00` = 28800).
-    public var deviceTZ: Int
-    public var speedUnit: SpeedUnit
-    public var maxFrameBytes: Int
-    /// `--h02-binary-length`.
-    public var h02BinaryLength: H02BinaryLength
-    /// Seconds.
-    public var idleTimeout: Int
-    /// Seconds.
-    public var statusInterval: Int
-    public var publishRaw: Bool
-    public var allowlist: String?
-    public var haDiscovery: Bool
-    public var haPrefix: String
-    /// `nil`: OwnTracks output off.
-    public var owntracksBase: String?
-    /// Empty: a plain subscription (single instance only).
-    public var shareGroup: String
-    /// Seconds.
-    public var shutdownTimeout: Int
-    public var mqttPasswordFile: String?
-    public var devicePassword: String
-    /// Seconds.
-    public var commandTTL: Int
-    /// Seconds.
-    public var commandTTLMax: Int
-    /// Seconds.
-    public var udpReplyWindow: Int
-    public var heldFramesMax: Int
-    /// Seconds.
-    public var heldFramesAge: Int
-    public var maxConnections: Int
-    /// 0 = off.
-    public var maxConnectionsPerIP: Int
-    /// Frames per second per session; 0 = off.
-    public var frameRateLimit: Int
-    public var logFormat: LogFormat
-    public var logLevel: Logger.Level
+    /// Option values by flag name, each of its `BridgeOption`'s value type.
+    private var values: [String: any Sendable] = [:]
     /// From `devices.<id>` in the config file.
-    public var devices: [String: DeviceOverride]
+    public var devices: [String: DeviceOverride] = [:]
     /// From `--mqtt-password-file` or `CCTR_MQTT_PASSWORD`; never printed.
     public var mqttPassword: Secret?
 
-    /// The contract's defaults, read from the descriptor table.
+    /// One option's value. Every option is set by `load`, so a missing value is a bug here,
+    /// not a bad configuration.
+    public subscript<Value>(option: BridgeOption<Value>) -> Value {
+        get {
+            guard let value = values[option.descriptor.name] as? Value else {
+                preconditionFailure("--\(option.descriptor.name) was not loaded")
+            }
+            return value
+        }
+        set { values[option.descriptor.name] = newValue }
+    }
+
+    /// `options.idleTimeout`: the option declared as `OptionTable.idleTimeout`, typed by its
+    /// declaration, so no option needs a property here too.
+    public subscript<Value>(dynamicMember option: KeyPath<OptionTable, BridgeOption<Value>>) -> Value {
+        get { self[OptionTable.declared[keyPath: option]] }
+        set { self[OptionTable.declared[keyPath: option]] = newValue }
+    }
+
+    public static func == (a: BridgeOptions, b: BridgeOptions) -> Bool {
+        a.devices == b.devices && a.mqttPassword == b.mqttPassword && OptionTable.all.allSatisfy { $0.isEqual(a, b) }
+    }
+
+    /// The contract's defaults, read from the option table.
     public static let defaults: BridgeOptions = {
         do {
             return try load(arguments: [:], environment: [:], configFile: nil)
@@ -103,58 +65,11 @@ public struct BridgeOptions: Sendable, Equatable {
         let file = try (configFile ?? environment[configVariable]).map { path throws(ConfigurationError) in
             try ConfigFile.load(path: path)
         }
-        var r = OptionResolver(arguments: arguments, environment: environment, file: file)
-        let topicPrefix: (String) -> String? = { TopicLayout.isValidTopicPrefix($0) ? $0 : nil }
-        var options = BridgeOptions(
-            listen: try r.list("listen") { ListenAddress($0) },
-            mqttURL: try r.value("mqtt-url", explaining: { text throws(MQTTURL.ParseError) in _ = try MQTTURL(text); return text }),
-            mqttCAFile: try r.optional("mqtt-ca-file") { $0 },
-            mqttCertFile: try r.optional("mqtt-cert-file") { $0 },
-            mqttKeyFile: try r.optional("mqtt-key-file") { $0 },
-            mqttSessionExpiry: try r.integer("mqtt-session-expiry"),
-            mqttMaxInflight: try r.integer("mqtt-max-inflight"),
-            topicBase: try r.value("topic-base", topicPrefix),
-            instance: try r.value("instance") { text in
-                (try? TopicLayout(instance: text)) != nil ? text : nil
-            },
-            metricsListen: try r.value("metrics-listen") { text in
-                ListenAddress(text).flatMap { $0.transport == .udp ? nil : ListenAddress(transport: .tcp, host: $0.host, port: $0.port) }
-            },
-            spoolDir: try r.optional("spool-dir") { $0 },
-            spoolSync: try r.value("spool-sync") { SpoolSyncMode(rawValue: $0) },
-            spoolSyncInterval: try r.integer("spool-sync-interval"),
-            spoolMaxBytes: try r.integer("spool-max-bytes"),
-            spoolFull: try r.value("spool-full") { SpoolFullPolicy(rawValue: $0) },
-            commands: try r.optional("commands") { $0 },
-            deviceTZ: try r.value("device-tz") { DeviceSettings.parseOffset($0) },
-            speedUnit: try r.value("speed-unit") { SpeedUnit(rawValue: $0) },
-            maxFrameBytes: try r.integer("max-frame-bytes"),
-            h02BinaryLength: try r.value("h02-binary-length") { H02BinaryLength($0) },
-            idleTimeout: try r.integer("idle-timeout"),
-            statusInterval: try r.integer("status-interval"),
-            publishRaw: try r.flag("publish-raw"),
-            allowlist: try r.optional("allowlist") { $0 },
-            haDiscovery: try r.flag("ha-discovery"),
-            haPrefix: try r.value("ha-prefix", topicPrefix),
-            owntracksBase: try r.optional("owntracks-base", topicPrefix),
-            shareGroup: try r.value("share-group") { isValidShareGroup($0) ? $0 : nil },
-            shutdownTimeout: try r.integer("shutdown-timeout"),
-            mqttPasswordFile: try r.optional("mqtt-password-file") { $0 },
-            devicePassword: try r.value("device-password") { isValidDevicePassword($0) ? $0 : nil },
-            commandTTL: try r.integer("command-ttl"),
-            commandTTLMax: try r.integer("command-ttl-max"),
-            udpReplyWindow: try r.integer("udp-reply-window"),
-            heldFramesMax: try r.integer("held-frames-max"),
-            heldFramesAge: try r.integer("held-frames-age"),
-            maxConnections: try r.integer("max-connections"),
-            maxConnectionsPerIP: try r.integer("max-connections-per-ip"),
-            frameRateLimit: try r.integer("frame-rate-limit"),
-            logFormat: try r.value("log-format") { LogFormat(rawValue: $0) },
-            logLevel: try r.value("log-level") { Logger.Level(rawValue: $0) },
-            devices: [:],
-            mqttPassword: nil
-        )
-        assert(r.consumed == Set(OptionDescriptor.all.map(\.name)), "every descriptor must be read exactly once")
+        let r = OptionResolver(arguments: arguments, environment: environment, file: file)
+        var options = BridgeOptions()
+        for option in OptionTable.all {
+            try option.resolve(r, into: &options)
+        }
         try options.checkCombinations(r)
         options.devices = try file.map { file throws(ConfigurationError) in try deviceOverrides(file) } ?? [:]
         options.mqttPassword = try password(r, environment: environment, fileOption: options.mqttPasswordFile)
@@ -168,11 +83,11 @@ public struct BridgeOptions: Sendable, Equatable {
     }
 
     /// The parsed `mqttURL`; `nil` only when `mqttURL` was changed to something invalid.
-    public var brokerURL: MQTTURL? { try? MQTTURL(mqttURL) }
+    public var brokerURL: MQTTURL? { try? MQTTURL(self.mqttURL) }
 
     /// Per-device time zone and speed unit, for the decoding pipeline.
     public var deviceSettings: DeviceSettingsTable {
-        let defaults = DeviceSettings(timeZoneOffsetSeconds: deviceTZ, speedUnit: speedUnit)
+        let defaults = DeviceSettings(timeZoneOffsetSeconds: self.deviceTZ, speedUnit: self.speedUnit)
         return DeviceSettingsTable(
             defaults: defaults,
             overrides: devices.mapValues {
@@ -180,6 +95,13 @@ public struct BridgeOptions: Sendable, Equatable {
                     timeZoneOffsetSeconds: $0.tz ?? defaults.timeZoneOffsetSeconds,
                     speedUnit: $0.speedUnit ?? defaults.speedUnit)
             })
+    }
+
+    /// `--device-password`. Spelled out because `devicePassword(for:)` shares its base name,
+    /// which hides the option from dynamic member lookup.
+    public var devicePassword: String {
+        get { self[OptionTable.declared.devicePassword] }
+        set { self[OptionTable.declared.devicePassword] = newValue }
     }
 
     /// The device password commands to `deviceID` use unless they give `device_password`.
@@ -201,15 +123,16 @@ public struct BridgeOptions: Sendable, Equatable {
     }
 
     private func checkCombinations(_ r: OptionResolver) throws(ConfigurationError) {
-        if commandTTL > commandTTLMax {
+        let table = OptionTable.declared
+        if self.commandTTL > self.commandTTLMax {
             throw ConfigurationError(
-                option: "command-ttl", origin: r.origin(of: "command-ttl"),
-                reason: "\(commandTTL) is more than --command-ttl-max (\(commandTTLMax))")
+                option: table.commandTTL.descriptor.name, origin: r.origin(of: table.commandTTL.descriptor),
+                reason: "\(self.commandTTL.components.seconds) is more than --command-ttl-max (\(self.commandTTLMax.components.seconds))")
         }
-        if (mqttCertFile == nil) != (mqttKeyFile == nil) {
-            let given = mqttCertFile == nil ? "mqtt-key-file" : "mqtt-cert-file"
+        if (self.mqttCertFile == nil) != (self.mqttKeyFile == nil) {
+            let given = self.mqttCertFile == nil ? table.mqttKeyFile.descriptor : table.mqttCertFile.descriptor
             throw ConfigurationError(
-                option: given, origin: r.origin(of: given),
+                option: given.name, origin: r.origin(of: given),
                 reason: "--mqtt-cert-file and --mqtt-key-file must be given together")
         }
     }
@@ -250,7 +173,7 @@ public struct BridgeOptions: Sendable, Equatable {
     private static func password(
         _ r: OptionResolver, environment: [String: String], fileOption: String?
     ) throws(ConfigurationError) -> Secret? {
-        let origin = r.origin(of: "mqtt-password-file")
+        let origin = r.origin(of: OptionTable.declared.mqttPasswordFile.descriptor)
         if origin != .flag, let value = environment[passwordVariable] {
             return Secret(value)
         }

@@ -1,4 +1,4 @@
-/// `docs/configuration.md`, generated from `OptionDescriptor.all` (by
+/// `docs/configuration.md`, generated from the option table (`OptionTable`, by
 /// `cctr-bridge config-reference`) so the reference cannot drift from the code; a test
 /// compares the committed file with this text.
 public enum ConfigurationReference {
@@ -66,6 +66,22 @@ public enum ConfigurationReference {
             "    tz: \"+08:00\"",
             "    speed_unit: \"knots\"",
             "```",
+            "",
+            "## Where options are declared (for contributors)",
+            "",
+            "Each option is one stored property of `OptionTable`",
+            "(`Sources/BridgeServer/Configuration/OptionTable.swift`): its name, default, allowed",
+            "values, help and value type. The flag, the environment variable, the config key, `--help`,",
+            "`--print-config`, the loader and this page are derived from it, and `BridgeOptions` reads",
+            "it by the property's name, so adding an option is that declaration plus the code that",
+            "uses the value. Times are `Duration` values; their flags keep the units above.",
+            "",
+            "The table is our own rather than swift-configuration's readers: those return the default",
+            "when a value is missing *or invalid*, which would hide a typo in a value; their throwing",
+            "variants do not say which source (flag, environment or file) held the bad value; and",
+            "their providers cannot list a file's keys, which rejecting unknown keys and reading the",
+            "open-ended `devices.<id>` section need. Here a bad value is always an error naming the",
+            "option, its origin and what is allowed.",
             "",
         ]
         return lines.joined(separator: "\n")

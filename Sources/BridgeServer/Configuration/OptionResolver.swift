@@ -6,94 +6,65 @@ struct OptionResolver {
     let arguments: [String: [String]]
     let environment: [String: String]
     let file: ConfigFile?
-    /// Options read so far; `BridgeOptions.load` asserts it covers the whole table.
-    private(set) var consumed: Set<String> = []
-
-    init(arguments: [String: [String]], environment: [String: String], file: ConfigFile?) {
-        self.arguments = arguments
-        self.environment = environment
-        self.file = file
-    }
 
     /// Where the option's value comes from.
-    func origin(of name: String) -> ConfigurationError.Origin {
-        lookup(descriptor(name)).origin
+    func origin(of option: OptionDescriptor) -> ConfigurationError.Origin {
+        lookup(option).origin
     }
 
-    mutating func value<T>(_ name: String, _ parse: (String) -> T?) throws(ConfigurationError) -> T {
-        let (option, text, origin) = try required(name)
+    func value<T>(_ option: OptionDescriptor, _ parse: (String) -> T?) throws(ConfigurationError) -> T {
+        let (text, origin) = try required(option)
         return try parsed(text, option, origin, parse)
     }
 
-    /// An option whose parser says why it refuses a value. Its reason replaces the generic
-    /// "'text' is not allowed", which would repeat the text: a password inside `--mqtt-url`
-    /// must never be echoed, and the parser knows which part to hide.
-    mutating func value<T, E: Error & CustomStringConvertible>(
-        _ name: String, explaining parse: (String) throws(E) -> T
-    ) throws(ConfigurationError) -> T {
-        let (option, text, origin) = try required(name)
+    /// An option whose parser says why it refuses a value (see `BridgeOption.text(explaining:)`).
+    func value<E: Error & CustomStringConvertible>(
+        _ option: OptionDescriptor, explaining check: (String) throws(E) -> Void
+    ) throws(ConfigurationError) -> String {
+        let (text, origin) = try required(option)
         do {
-            return try parse(text)
+            try check(text)
+            return text
         } catch {
-            throw ConfigurationError(option: name, origin: origin, reason: "\(error.description); expected \(option.allowed)")
+            throw ConfigurationError(
+                option: option.name, origin: origin, reason: "\(error.description); expected \(option.allowed)")
         }
     }
 
-    private mutating func required(_ name: String) throws(ConfigurationError) -> (OptionDescriptor, String, ConfigurationError.Origin) {
-        let (option, texts, origin) = try single(name)
-        guard let text = texts ?? option.defaultText else {
-            preconditionFailure("--\(name) has no default")
+    private func required(_ option: OptionDescriptor) throws(ConfigurationError) -> (String, ConfigurationError.Origin) {
+        let (text, origin) = try single(option)
+        guard let text = text ?? option.defaultText else {
+            preconditionFailure("--\(option.name) has no default")
         }
-        return (option, text, origin)
+        return (text, origin)
     }
 
     /// An option whose absence, or an empty value, means "unset".
-    mutating func optional<T>(_ name: String, _ parse: (String) -> T?) throws(ConfigurationError) -> T? {
-        let (option, texts, origin) = try single(name)
-        guard let text = texts ?? option.defaultText, !text.isEmpty else { return nil }
+    func optional<T>(_ option: OptionDescriptor, _ parse: (String) -> T?) throws(ConfigurationError) -> T? {
+        let (text, origin) = try single(option)
+        guard let text = text ?? option.defaultText, !text.isEmpty else { return nil }
         return try parsed(text, option, origin, parse)
     }
 
-    mutating func integer(_ name: String) throws(ConfigurationError) -> Int {
-        guard case .integer(let range, _) = descriptor(name).kind else { preconditionFailure("--\(name) is not a number") }
-        return try value(name) { text in Int(text).flatMap { range.contains($0) ? $0 : nil } }
-    }
-
-    mutating func flag(_ name: String) throws(ConfigurationError) -> Bool {
-        try value(name) { text in
-            switch text.lowercased() {
-            case "true", "yes", "on", "1": true
-            case "false", "no", "off", "0": false
-            default: nil
-            }
-        }
-    }
-
     /// A list option: repeated flags, or a comma-separated string or list elsewhere.
-    mutating func list<T>(_ name: String, _ parse: (String) -> T?) throws(ConfigurationError) -> [T] {
-        let option = descriptor(name)
-        consumed.insert(name)
+    func list<T>(_ option: OptionDescriptor, _ parse: (String) -> T?) throws(ConfigurationError) -> [T] {
         let (given, origin) = lookup(option)
         let texts = given ?? Self.split(option.defaultText ?? "")
         guard !texts.isEmpty else {
-            throw ConfigurationError(option: name, origin: origin, reason: "at least one value is needed")
+            throw ConfigurationError(option: option.name, origin: origin, reason: "at least one value is needed")
         }
         var values: [T] = []
         for text in texts { values.append(try parsed(text, option, origin, parse)) }
         return values
     }
 
-    private mutating func single(
-        _ name: String
-    ) throws(ConfigurationError) -> (OptionDescriptor, String?, ConfigurationError.Origin) {
-        let option = descriptor(name)
-        consumed.insert(name)
+    private func single(_ option: OptionDescriptor) throws(ConfigurationError) -> (String?, ConfigurationError.Origin) {
         let (texts, origin) = lookup(option)
-        guard let texts else { return (option, nil, origin) }
+        guard let texts else { return (nil, origin) }
         guard texts.count == 1 else {
-            throw ConfigurationError(option: name, origin: origin, reason: "takes one value, not a list")
+            throw ConfigurationError(option: option.name, origin: origin, reason: "takes one value, not a list")
         }
-        return (option, texts[0], origin)
+        return (texts[0], origin)
     }
 
     private func parsed<T>(
@@ -121,11 +92,6 @@ struct OptionResolver {
             }
         }
         return (nil, .defaultValue)
-    }
-
-    private func descriptor(_ name: String) -> OptionDescriptor {
-        guard let option = OptionDescriptor.named(name) else { preconditionFailure("--\(name) is not in the table") }
-        return option
     }
 
     /// `"a, b,,c"` → `["a", "b", "c"]`.

@@ -184,6 +184,8 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     func reportSpoolStatistics() {
         let statistics = spool.statistics
         metrics.spoolBytes.record(statistics.bytes)
+        metrics.spoolMemoryBytes.record(statistics.memoryBytes)
+        metrics.spoolDiskFull.record(statistics.diskFull ? 1 : 0)
         let newlyDropped = droppedReported.withLock { reported -> UInt64 in
             defer { reported = max(reported, statistics.droppedRecords) }
             return statistics.droppedRecords > reported ? statistics.droppedRecords - reported : 0

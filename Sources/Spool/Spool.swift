@@ -265,6 +265,13 @@ public final class Spool: Sendable {
         core.withState { state, effects in state.requeueUnacknowledged(effects: &effects) }
     }
 
+    /// Stops enforcing `maxBytes` and the disk-full hold: waiting appends are admitted, later
+    /// ones never wait or drop. For shutdown: records accepted from devices that are already
+    /// disconnected are few, and refusing them would lose them.
+    public func liftCap() {
+        core.withState { state, effects in state.liftCap(effects: &effects) }
+    }
+
     public var statistics: SpoolStatistics {
         core.state.withLock { $0.statistics }
     }

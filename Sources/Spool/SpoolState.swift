@@ -116,6 +116,8 @@ struct SpoolState {
     /// `droppedRecords` when writes started failing; `nil` while they succeed. Keeps the
     /// warning and the recovery line to one each per episode.
     var diskFailingSince: UInt64?
+    /// Set at shutdown (`liftCap`): nothing waits or is dropped for room any more.
+    var capLifted = false
 
     var appendWaiters: [AppendWaiter] = []
     var durableWaiters: [(sequence: UInt64, continuation: CheckedContinuation<SpoolEntryID, any Error>)] = []
@@ -197,7 +199,7 @@ struct SpoolState {
 
     private mutating func admit(_ record: [UInt8], recordCRC: UInt32, effects: inout SpoolEffects) -> AppendOutcome {
         let cost = cost(of: record)
-        if diskFull && unwrittenBytes + cost > max(diskFullHoldBytes, freedSinceWriteFailed) {
+        if diskFull && !capLifted && unwrittenBytes + cost > max(diskFullHoldBytes, freedSinceWriteFailed) {
             switch fullPolicy {
             case .block: return .full
             case .dropOldest: dropOldestForDisk(toFit: cost, effects: &effects)
@@ -206,7 +208,7 @@ struct SpoolState {
         if persistent {
             prepareActiveSegment(for: cost)
         }
-        if bytes + cost > maxBytes {
+        if bytes + cost > maxBytes && !capLifted {
             switch fullPolicy {
             case .block:
                 sealIdleActiveSegment()
@@ -539,7 +541,7 @@ struct SpoolState {
     mutating func releaseSpace(effects: inout SpoolEffects) {
         while let waiter = appendWaiters.first {
             let cost = cost(of: waiter.record)
-            if bytes + cost > maxBytes {
+            if bytes + cost > maxBytes && !capLifted {
                 sealIdleActiveSegment()
                 if bytes + cost > maxBytes { break }
             }
@@ -584,6 +586,15 @@ struct SpoolState {
         guard !consumerWaiters.isEmpty else { return }
         effects.consumers.append(contentsOf: consumerWaiters.map(\.continuation))
         consumerWaiters.removeAll()
+    }
+
+    /// Stops enforcing `maxBytes` and the disk-full hold: waiting appends are admitted and
+    /// later ones neither wait nor drop. For shutdown, when what is still in front of the
+    /// spool was accepted from devices that are already disconnected: bounded, and refusing it
+    /// would lose it.
+    mutating func liftCap(effects: inout SpoolEffects) {
+        capLifted = true
+        releaseSpace(effects: &effects)
     }
 
     // MARK: Disk state (flusher side)

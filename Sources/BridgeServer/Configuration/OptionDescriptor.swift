@@ -160,7 +160,8 @@ public struct OptionDescriptor: Sendable, Equatable {
             help: "Shared subscription group for commands; empty = a plain subscription (one instance only).",
             kind: .text(allowed: "empty, or one topic level without /, +, # or NUL")),
         .init(
-            name: "shutdown-timeout", defaultText: "5", help: "Time to wait for publishes in flight on SIGTERM.",
+            name: "shutdown-timeout", defaultText: "5",
+            help: "The whole shutdown on SIGTERM: waiting for publishes in flight, the bridge offline state and the disconnect, even from a broker that stopped answering.",
             kind: .integer(0...3600, unit: "seconds")),
         .init(
             name: "mqtt-password-file", defaultText: nil,

@@ -237,7 +237,9 @@ public final class MosquittoClient: Sendable, Service {
             if outcome.accepted { attempt = 0 }
             let delay = configuration.reconnectBackoff.delay(afterAttempt: attempt)
             attempt += 1
-            core.logger.info("reconnecting to MQTT broker", metadata: ["mqtt.retry_in": "\(delay)"])
+            // Whole milliseconds: a `Duration` prints as "0.45883269586613457 seconds".
+            let delayMilliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+            core.logger.info("reconnecting to MQTT broker", metadata: ["mqtt.retry_in_ms": "\(delayMilliseconds)"])
             core.waitForStop(delay)
         }
         core.finish()

@@ -99,6 +99,9 @@ extension Tag {
         let report = DeliveryReport(messages: subscriber.messages, sent: fleet.sent)
         print("broker unreachable at start-up: \(report)")
         #expect(report.missing.isEmpty && report.outOfOrder.isEmpty, "\(report)\n\(bridge.log.suffix(2000))")
+        // Reconnect delays read as whole milliseconds, not as a `Duration`'s seconds.
+        #expect(bridge.log.contains(try Regex(#"mqtt\.retry_in_ms=\d+[ \]]"#)), "\(bridge.log.suffix(2000))")
+        #expect(!bridge.log.contains("retry_in="))
         bridge.kill(SIGTERM)
     }
 

@@ -13,8 +13,11 @@ import Synchronization
 ///
 /// `run()` runs until SIGTERM/SIGINT (when `handleSignals`) or `shutdown()`, then shuts down
 /// in the contract's order: stop accepting and close device sessions (their `offline` is
-/// published), wait at most `--shutdown-timeout` for publishes in flight (the rest stays in
-/// the spool), publish the bridge `offline` if connected, disconnect cleanly.
+/// published), wait for publishes in flight (the rest stays in the spool), publish the bridge
+/// `offline` if connected, disconnect. All of it shares one `--shutdown-timeout`: systemd and
+/// Kubernetes SIGKILL after their own grace period, and a hung broker (one that stopped
+/// reading, or a black-holed network) must not keep the bridge past it. The last log line
+/// says what was not published: left in the spool, or, without one, lost and how many.
 public final class Bridge: Sendable {
     public let options: BridgeOptions
     public let metrics: BridgeMetrics
@@ -39,6 +42,8 @@ public final class Bridge: Sendable {
         var healthChannel: (any Channel)?
         var shutdownRequested = false
         var shutdownWaiter: CheckedContinuation<Void, Never>?
+        /// When `stop()` began, for the final log line.
+        var stopStartedAt: ContinuousClock.Instant?
     }
 
     public init(options: BridgeOptions, logger: Logger) throws {
@@ -159,6 +164,7 @@ public final class Bridge: Sendable {
         ))
         try await group.run()
         try await self.group.shutdownGracefully()
+        logShutdownOutcome()
     }
 
     // MARK: - The core service
@@ -209,24 +215,75 @@ public final class Bridge: Sendable {
     }
 
     private func stop() async {
-        logger.info("shutting down")
+        let startedAt = ContinuousClock.now
+        let deadline = startedAt.advanced(by: options.shutdownTimeout)
+        state.withLock { $0.stopStartedAt = startedAt }
+        // The client stops after this service (see `run`); it must end by the same deadline.
+        client.setShutdownDeadline(deadline)
+        logger.info("shutting down", metadata: ["shutdown_timeout_ms": "\(options.shutdownTimeout.wholeMilliseconds)"])
         listening.set(false)
         await listeners.stop()
         hub.shutdown(now: WallClock.milliseconds())
         await pipeline.stopAccepting()
-        let drained = await pipeline.drain(timeout: options.shutdownTimeout)
-        if !drained {
-            logger.warning("shutdown timeout: unpublished messages stay in the spool", metadata: [
-                "pending": "\(spool.statistics.pendingRecords)",
-            ])
-        }
+        _ = await pipeline.drain(until: deadline)
         if client.isConnected {
-            try? await client.publish(topic: topics.bridge(.state), payload: Array("offline".utf8), qos: 1, retain: true)
+            await publishBridgeOffline(before: deadline)
         }
         await pipeline.close()
         bindings?.flush()
         let healthChannel = state.withLock { $0.healthChannel }
         try? await healthChannel?.close()
+    }
+
+    /// The retained `offline`, awaited until `deadline` at most, and sent even when the drain
+    /// used the whole budget: libmosquitto writes it before the DISCONNECT, so a slow but
+    /// working broker still gets it. A hung broker never acknowledges it; once the connection
+    /// closes without DISCONNECT it publishes the last will, which is the same `offline`.
+    private func publishBridgeOffline(before deadline: ContinuousClock.Instant) async {
+        let acknowledged = Latch()
+        client.publish(topic: topics.bridge(.state), payload: Array("offline".utf8), qos: 1, retain: true) { _ in
+            acknowledged.open()
+        }
+        if !(await acknowledged.wait(until: deadline)) {
+            logger.warning("the broker did not acknowledge the bridge offline state before the shutdown timeout")
+        }
+    }
+
+    /// The last line of a run: how long the shutdown took and what was not published, in
+    /// words an operator can act on. Without a spool directory the unpublished messages were
+    /// in memory only, so they are lost, and the count says how many.
+    private func logShutdownOutcome() {
+        guard let startedAt = state.withLock({ $0.stopStartedAt }) else { return }
+        let elapsed = ContinuousClock.now - startedAt
+        let elapsedMilliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        let statistics = spool.statistics
+        let lostBeforeSpool = pipeline.lostBeforeSpool
+        var metadata: Logger.Metadata = [
+            "shutdown_ms": "\(elapsedMilliseconds)", "shutdown_timeout_ms": "\(options.shutdownTimeout.wholeMilliseconds)",
+        ]
+        guard let directory = options.spoolDir else {
+            let lost = statistics.pendingRecords + lostBeforeSpool
+            guard lost > 0 else { return logger.info("shut down; every message was published", metadata: metadata) }
+            metadata["lost"] = "\(lost)"
+            logger.error("shut down with \(lost) unpublished messages lost: without --spool-dir they were held in memory only", metadata: metadata)
+            return
+        }
+        guard statistics.pendingRecords > 0 || lostBeforeSpool > 0 else {
+            return logger.info("shut down; every message was published", metadata: metadata)
+        }
+        metadata["spool.pending"] = "\(statistics.pendingRecords)"
+        metadata["spool.dir"] = "\(directory)"
+        var losses = ""
+        if lostBeforeSpool > 0 {
+            metadata["lost"] = "\(lostBeforeSpool)"
+            losses += "; \(lostBeforeSpool) more never reached the spool and are lost"
+        }
+        // What a full disk never took was held in memory only: it dies with the process.
+        if statistics.memoryBytes > 0 {
+            metadata["spool.memory_bytes"] = "\(statistics.memoryBytes)"
+            losses += "; \(statistics.memoryBytes) bytes of them could not be written (spool disk full) and are lost"
+        }
+        logger.warning("shut down with \(statistics.pendingRecords) unpublished messages left in the spool, published at the next start\(losses)", metadata: metadata)
     }
 
     private func subscribeStatuses() async throws {

@@ -22,6 +22,12 @@ public final class BridgeMetrics: Sendable {
     public let publishSeconds: CoreMetrics.Timer
     public let mqttConnected: CoreMetrics.Gauge
     public let spoolBytes: CoreMetrics.Gauge
+    /// `cctr_spool_memory_bytes`: the part of `cctr_spool_bytes` held in memory only, which a
+    /// crash loses (all of it without `--spool-dir`; with one, what the disk has not taken
+    /// yet). `cctr_spool_bytes` minus it is durable.
+    public let spoolMemoryBytes: CoreMetrics.Gauge
+    /// `cctr_spool_disk_full`: 1 while the spool's disk refuses writes and `--spool-full` applies.
+    public let spoolDiskFull: CoreMetrics.Gauge
     public let spoolDropped: CoreMetrics.Counter
     private let commands: [String: CoreMetrics.Counter]
     public let connectionsRefused: CoreMetrics.Counter
@@ -78,6 +84,8 @@ public final class BridgeMetrics: Sendable {
         mqttConnected = CoreMetrics.Gauge(label: "cctr_mqtt_connected", dimensions: [], factory: factory)
         spoolBytes = CoreMetrics.Gauge(label: "cctr_spool_bytes", dimensions: [], factory: factory)
         spoolDropped = CoreMetrics.Counter(label: "cctr_spool_dropped_total", dimensions: [], factory: factory)
+        spoolMemoryBytes = CoreMetrics.Gauge(label: "cctr_spool_memory_bytes", dimensions: [], factory: factory)
+        spoolDiskFull = CoreMetrics.Gauge(label: "cctr_spool_disk_full", dimensions: [], factory: factory)
         commands = Dictionary(uniqueKeysWithValues: Self.commandStatuses.map {
             ($0, CoreMetrics.Counter(label: "cctr_commands_total", dimensions: [("status", $0)], factory: factory))
         })

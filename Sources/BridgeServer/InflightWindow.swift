@@ -8,6 +8,7 @@ final class InflightWindow: Sendable {
         var available: Int
         var roomWaiters: Deque<CheckedContinuation<Void, Never>> = []
         var emptyWaiters: [CheckedContinuation<Void, Never>] = []
+        var closed = false
     }
 
     let capacity: Int
@@ -24,18 +25,19 @@ final class InflightWindow: Sendable {
         state = Mutex(State(available: capacity))
     }
 
-    /// Takes between 1 and `maximum` slots, waiting until at least one is free.
+    /// Takes between 1 and `maximum` slots, waiting until at least one is free; 0 once closed.
     func acquireUpTo(_ maximum: Int) async -> Int {
         while true {
-            let granted = state.withLock { state -> Int in
+            let granted = state.withLock { state -> Int? in
+                if state.closed { return 0 }
                 let n = min(maximum, state.available)
                 state.available -= n
-                return n
+                return n > 0 ? n : nil
             }
-            if granted > 0 { return granted }
+            if let granted { return granted }
             await withCheckedContinuation { continuation in
                 let resumeNow = state.withLock { state -> Bool in
-                    if state.available >= wakeThreshold { return true }
+                    if state.closed || state.available >= wakeThreshold { return true }
                     state.roomWaiters.append(continuation)
                     return false
                 }
@@ -60,10 +62,25 @@ final class InflightWindow: Sendable {
         for waiter in room + empty { waiter.resume() }
     }
 
+    /// Ends every wait, now and later: at shutdown a hung broker holds the window full, and
+    /// the publisher must not wait for acknowledgements that never come.
+    func close() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.closed = true
+            defer {
+                state.roomWaiters.removeAll()
+                state.emptyWaiters.removeAll()
+            }
+            return Array(state.roomWaiters) + state.emptyWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once every slot is free, or the window is closed.
     func waitUntilEmpty() async {
         await withCheckedContinuation { continuation in
             let resumeNow = state.withLock { state -> Bool in
-                if state.available == capacity { return true }
+                if state.closed || state.available == capacity { return true }
                 state.emptyWaiters.append(continuation)
                 return false
             }

@@ -1,10 +1,11 @@
 import Synchronization
 
-/// A one-shot signal tasks can wait for.
+/// A one-shot signal tasks can wait for, with or without a deadline.
 final class Latch: Sendable {
     private struct State: Sendable {
         var isOpen = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var nextWaiter = 0
+        var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
     }
 
     private let state = Mutex(State())
@@ -13,19 +14,38 @@ final class Latch: Sendable {
         let waiters = state.withLock { state in
             state.isOpen = true
             defer { state.waiters.removeAll() }
-            return state.waiters
+            return Array(state.waiters.values)
         }
-        waiters.forEach { $0.resume() }
+        waiters.forEach { $0.resume(returning: true) }
     }
 
     func wait() async {
+        _ = await wait(until: nil)
+    }
+
+    /// Waits until the latch opens or `deadline` passes; true when it opened. Shutdown steps
+    /// use it so that a broker that stopped answering cannot hold them past their budget.
+    @discardableResult
+    func wait(until deadline: ContinuousClock.Instant?) async -> Bool {
         await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.isOpen { return true }
-                state.waiters.append(continuation)
-                return false
+            let waiter = state.withLock { state -> Int? in
+                if state.isOpen { return nil }
+                state.nextWaiter += 1
+                state.waiters[state.nextWaiter] = continuation
+                return state.nextWaiter
             }
-            if now { continuation.resume() }
+            guard let waiter else { return continuation.resume(returning: true) }
+            guard let deadline else { return }
+            // Registered before the timer starts, so an early deadline cannot miss the waiter.
+            Task {
+                try? await Task.sleep(until: deadline)
+                self.expire(waiter)
+            }
         }
+    }
+
+    private func expire(_ waiter: Int) {
+        let continuation = state.withLock { $0.waiters.removeValue(forKey: waiter) }
+        continuation?.resume(returning: false)
     }
 }

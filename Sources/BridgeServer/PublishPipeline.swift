@@ -38,6 +38,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     private let appenderFinished = Latch()
     private let droppedReported = Mutex<UInt64>(0)
     private let congested = Atomic<Bool>(false)
+    private let appendFailures = Atomic<Int>(0)
 
     public init(spool: Spool, client: MosquittoClient, metrics: BridgeMetrics, logger: Logger, window: Int = 256) {
         self.spool = spool
@@ -79,6 +80,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         }
         waiter?.resume()
         if let failure {
+            appendFailures.add(1, ordering: .relaxed)
             logger.error("spool append failed; message lost", metadata: ["error": "\(failure)", "count": "1"])
         }
     }
@@ -101,7 +103,9 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     }
 
     /// Shutdown, step 1: refuses further submissions and returns once everything submitted
-    /// before is in the spool.
+    /// before is in the spool. The spool's cap is lifted first: with a full spool in `block`
+    /// mode the appender would otherwise wait for acknowledgements a hung broker never sends,
+    /// and these last records (the devices are already gone) would be lost at close.
     public func stopAccepting() async {
         let waiter = ingress.withLock { state -> CheckedContinuation<Void, Never>? in
             state.closed = true
@@ -109,20 +113,25 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
             return state.waiter
         }
         waiter?.resume()
+        spool.liftCap()
         await appenderFinished.wait()
     }
 
-    /// Shutdown, last step: ends the publisher and closes the spool; what is still in it is
-    /// published first at the next start.
+    /// Messages that never reached the spool because appending failed (each logged as lost).
+    public var lostBeforeSpool: Int { appendFailures.load(ordering: .relaxed) }
+
+    /// Shutdown, last step: ends the publisher (even while it waits for room in a window a
+    /// hung broker keeps full) and closes the spool; what is still in it is published first
+    /// at the next start.
     public func close() async {
         connection.close()
+        window.close()
         await spool.close()
     }
 
-    /// Waits until every submitted message is acknowledged by the broker or `timeout` passes;
+    /// Waits until every submitted message is acknowledged by the broker or `deadline` passes;
     /// true when everything was published.
-    public func drain(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
+    public func drain(until deadline: ContinuousClock.Instant) async -> Bool {
         while ContinuousClock.now < deadline {
             let queued = ingress.withLock { $0.queue.count }
             // Unacknowledged records stay pending in the spool, so this is "all acknowledged".
@@ -142,6 +151,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
             do {
                 try await spool.append(contentsOf: Array(batch))
             } catch {
+                appendFailures.add(batch.count, ordering: .relaxed)
                 logger.error("spool append failed; messages lost", metadata: [
                     "error": "\(error)", "count": "\(batch.count)",
                 ])
@@ -184,6 +194,8 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     func reportSpoolStatistics() {
         let statistics = spool.statistics
         metrics.spoolBytes.record(statistics.bytes)
+        metrics.spoolMemoryBytes.record(statistics.memoryBytes)
+        metrics.spoolDiskFull.record(statistics.diskFull ? 1 : 0)
         let newlyDropped = droppedReported.withLock { reported -> UInt64 in
             defer { reported = max(reported, statistics.droppedRecords) }
             return statistics.droppedRecords > reported ? statistics.droppedRecords - reported : 0
@@ -202,6 +214,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
                 spool.requeueUnacknowledged()
             }
             let free = await window.acquireUpTo(256)
+            if free == 0 { return }
             // `take` waits for records; it returns none once the spool is closed (shutdown).
             // If the connection drops meanwhile, the publishes fail and the loop waits above.
             let entries = (try? await spool.take(upTo: free)) ?? []

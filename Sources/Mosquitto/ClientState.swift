@@ -32,6 +32,9 @@ struct ClientState {
     var pendingPublishes: [Int32: Completion] = [:]
     /// SUBSCRIBE / UNSUBSCRIBE waiting for SUBACK / UNSUBACK, by message id.
     var pendingRequests: [Int32: Completion] = [:]
+    /// Set by `MosquittoClient.setShutdownDeadline`: the instant by which a stop must have
+    /// closed the connection, whatever the broker does.
+    var shutdownDeadline: ContinuousClock.Instant?
     /// Resumed when the loop thread ends (`run()` and `disconnect()` callers).
     var finishWaiters: [CheckedContinuation<Void, Never>] = []
 

@@ -101,6 +101,16 @@ public final class MosquittoClient: Sendable, Service {
         }
     }
 
+    /// Bounds the coming stop (graceful shutdown, cancellation or `disconnect()`): waiting for
+    /// unacknowledged messages, DISCONNECT and closing the connection all end by `deadline`,
+    /// instead of the DISCONNECT going out after `shutdownDrainTimeout`. For a caller that has
+    /// one budget for its whole shutdown (the bridge's `--shutdown-timeout`) and hands the
+    /// client what is left of it. A broker that stops reading (frozen, or a black-holed
+    /// network) cannot hold the stop beyond it: the socket is closed under libmosquitto then.
+    public func setShutdownDeadline(_ deadline: ContinuousClock.Instant) {
+        core.state.withLock { $0.shutdownDeadline = deadline }
+    }
+
     // MARK: Publishing
 
     /// Publishes and returns when the broker acknowledged it (QoS 1: PUBACK, QoS 2: PUBCOMP)
@@ -227,22 +237,31 @@ public final class MosquittoClient: Sendable, Service {
             if outcome.accepted { attempt = 0 }
             let delay = configuration.reconnectBackoff.delay(afterAttempt: attempt)
             attempt += 1
-            core.logger.info("reconnecting to MQTT broker", metadata: ["mqtt.retry_in": "\(delay)"])
+            // Whole milliseconds: a `Duration` prints as "0.45883269586613457 seconds".
+            let delayMilliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+            core.logger.info("reconnecting to MQTT broker", metadata: ["mqtt.retry_in_ms": "\(delayMilliseconds)"])
             core.waitForStop(delay)
         }
         core.finish()
     }
 
-    /// Runs the network loop until the connection ends; on shutdown, drains unacknowledged
-    /// messages for up to `shutdownDrainTimeout`, then sends DISCONNECT.
+    /// Runs the network loop until the connection ends. On shutdown it drains unacknowledged
+    /// messages until the shutdown deadline (or for `shutdownDrainTimeout`) and sends
+    /// DISCONNECT; if the broker has not taken it by that deadline (it stopped reading and the
+    /// socket buffer is full), the connection is closed without it: waiting on would last
+    /// until keep-alive gives up, or for ever.
     private func serviceConnection() -> Int32 {
         var disconnectSent = false
-        var drainDeadline: ContinuousClock.Instant?
+        var stopDeadline: ContinuousClock.Instant?
         while true {
-            if !disconnectSent, let drained = core.readyToDisconnect() {
-                let deadline = drainDeadline ?? .now + configuration.shutdownDrainTimeout
-                drainDeadline = deadline
-                if drained || ContinuousClock.now >= deadline {
+            if let stop = core.stopProgress() {
+                let deadline = stopDeadline ?? stop.deadline ?? .now + configuration.shutdownDrainTimeout
+                stopDeadline = deadline
+                if disconnectSent, ContinuousClock.now >= deadline {
+                    core.logger.warning("MQTT broker did not take the DISCONNECT by the shutdown deadline; closing the connection")
+                    return handle.abortConnection()
+                }
+                if !disconnectSent, stop.drained || ContinuousClock.now >= deadline {
                     handle.disconnect()
                     disconnectSent = true
                 }

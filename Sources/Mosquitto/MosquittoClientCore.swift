@@ -52,11 +52,12 @@ final class MosquittoClientCore: Sendable {
         _ = stopSignal.wait(timeout: .now() + .nanoseconds(Int(nanoseconds)))
     }
 
-    /// While stopping: whether to send DISCONNECT now (no connection or nothing left in flight).
-    func readyToDisconnect() -> Bool? {
+    /// While stopping: whether DISCONNECT may go now (no connection or nothing left in flight),
+    /// and the deadline a caller set for the whole stop, if any.
+    func stopProgress() -> (drained: Bool, deadline: ContinuousClock.Instant?)? {
         state.withLock { state in
             guard case .stopping = state.lifecycle else { return nil }
-            return state.connectedVersion == nil || state.pendingPublishes.isEmpty
+            return (state.connectedVersion == nil || state.pendingPublishes.isEmpty, state.shutdownDeadline)
         }
     }
 

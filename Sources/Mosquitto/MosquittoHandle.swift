@@ -79,6 +79,20 @@ final class MosquittoHandle: @unchecked Sendable {
         mosquitto_loop(mosq, timeoutMilliseconds, 1)
     }
 
+    /// Closes the connection without the broker's cooperation: shuts down the socket's read
+    /// side, so that libmosquitto's next loop reads end-of-file and closes it as a lost
+    /// connection (its callbacks run as for any drop). Only the read side: a write to a shut
+    /// socket would raise SIGPIPE, which this process does not ignore. Returns the loop's
+    /// error code.
+    func abortConnection() -> Int32 {
+        let socket = mosquitto_socket(mosq)
+        if socket >= 0 {
+            _ = shutdown(socket, Int32(SHUT_RD))
+        }
+        let rc = mosquitto_loop(mosq, 0, 1)
+        return rc != MOSQ_ERR_SUCCESS.rawValue ? rc : MOSQ_ERR_CONN_LOST.rawValue
+    }
+
     // MARK: Any thread
 
     @discardableResult

@@ -41,6 +41,14 @@ import Logging
 /// in memory mode), counting and logging it; `block` suspends `append` until acknowledgements
 /// free room, which the bridge turns into backpressure on device sockets.
 ///
+/// A full disk is a full spool. When a segment write fails (`ENOSPC`, or any other error),
+/// records not yet written are held in memory only up to `diskFullHoldBytes`
+/// (`SpoolStatistics.memoryBytes`), then the same policy applies: `block` waits until a write
+/// succeeds again, `drop-oldest` drops whole oldest segments, deleting their files to make
+/// room. The open segment is sealed at the first failure, so it is deleted once its records
+/// are acknowledged: the space comes back without an operator, and writing resumes (retried
+/// every second). Each episode logs one warning and one line when writing recovers.
+///
 /// Crashes are tested here by abandoning a spool without closing it (`simulateCrash`) and
 /// reopening its directory; killing a process with SIGKILL is left to the bridge's
 /// integration tests.
@@ -255,6 +263,13 @@ public final class Spool: Sendable {
     /// when the broker connection drops with publishes in flight.
     public func requeueUnacknowledged() {
         core.withState { state, effects in state.requeueUnacknowledged(effects: &effects) }
+    }
+
+    /// Stops enforcing `maxBytes` and the disk-full hold: waiting appends are admitted, later
+    /// ones never wait or drop. For shutdown: records accepted from devices that are already
+    /// disconnected are few, and refusing them would lose them.
+    public func liftCap() {
+        core.withState { state, effects in state.liftCap(effects: &effects) }
     }
 
     public var statistics: SpoolStatistics {

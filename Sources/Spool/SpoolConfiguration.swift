@@ -41,6 +41,13 @@ public struct SpoolConfiguration: Sendable {
     /// In directory mode, how many record bytes waiting to be taken are also kept in memory;
     /// beyond that, `take` reads them back from the segment files.
     public var memoryQueueBytes: Int
+    /// In directory mode, how many bytes of records the spool keeps in memory only while the
+    /// disk refuses writes (full, or failing); beyond that the disk counts as full and
+    /// `fullPolicy` applies. Small, because such records are lost if the process dies.
+    public var diskFullHoldBytes: Int
+    /// The tests' seam for a failing disk: asked before every segment write; an errno makes
+    /// that write fail as the kernel would (`ENOSPC` for a full disk), nothing written.
+    package var writeFault: (@Sendable () -> Int32?)?
 
     public init(
         storage: Storage,
@@ -49,7 +56,8 @@ public struct SpoolConfiguration: Sendable {
         maxBytes: Int = 1 << 30,
         fullPolicy: FullPolicy = .dropOldest,
         segmentBytes: Int = 32 << 20,
-        memoryQueueBytes: Int = 64 << 20
+        memoryQueueBytes: Int = 64 << 20,
+        diskFullHoldBytes: Int = 1 << 20
     ) {
         self.storage = storage
         self.syncMode = syncMode
@@ -58,6 +66,7 @@ public struct SpoolConfiguration: Sendable {
         self.fullPolicy = fullPolicy
         self.segmentBytes = segmentBytes
         self.memoryQueueBytes = memoryQueueBytes
+        self.diskFullHoldBytes = diskFullHoldBytes
     }
 
     /// The segment size actually used: at most an eighth of the cap, so a full spool always

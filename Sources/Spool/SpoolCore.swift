@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Dispatch
 import Logging
 import Synchronization
@@ -47,7 +52,31 @@ final class SpoolCore: Sendable {
                 logger.info("spool stopped dropping records", metadata: ["spool.dropped": "\(dropped)"])
             case .readFailed(let error):
                 logger.error("cannot read spool segment, skipping the rest of it", metadata: ["error": "\(error)"])
+            case .diskRefused(let error, let memoryBytes, let policy):
+                logger.warning("\(Self.diskProblem(error)): \(memoryBytes) bytes of records are held in memory only and lost if the bridge dies; \(Self.consequence(of: policy))", metadata: [
+                    "error": "\(error)", "spool.memory_bytes": "\(memoryBytes)", "spool.full_policy": "\(policy.rawValue)",
+                ])
+            case .diskRecovered(let memoryBytes, let dropped):
+                logger.info("spool writing recovered: records are durable again", metadata: [
+                    "spool.memory_bytes": "\(memoryBytes)", "spool.dropped": "\(dropped)",
+                ])
             }
+        }
+    }
+
+    /// ENOSPC and EDQUOT are a full disk; any other write error is named as such, with the
+    /// same consequences (the records cannot be made durable).
+    private static func diskProblem(_ error: SpoolError) -> String {
+        if case .io(_, _, let errno) = error, errno == ENOSPC || errno == EDQUOT {
+            return "spool disk full"
+        }
+        return "spool disk writes failing"
+    }
+
+    private static func consequence(of policy: SpoolConfiguration.FullPolicy) -> String {
+        switch policy {
+        case .block: "--spool-full block pauses reading from devices until writing recovers"
+        case .dropOldest: "--spool-full drop-oldest drops the oldest records to make room (cctr_spool_dropped_total)"
         }
     }
 }

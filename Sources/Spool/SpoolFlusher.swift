@@ -15,6 +15,7 @@ struct SpoolFlusher {
     let directory: SpoolDirectory
     let syncMode: SpoolConfiguration.SyncMode
     let interval: Duration
+    let writeFault: (@Sendable () -> Int32?)?
     let directoryDescriptor: Int32
     let acknowledgementDescriptor: Int32
     let lockDescriptor: Int32
@@ -26,14 +27,14 @@ struct SpoolFlusher {
     private var dirty: [(segment: UInt64, descriptor: Int32)] = []
     /// `never` mode closes segments unsynced; `close` syncs them by reopening.
     private var unsyncedClosed: [UInt64] = []
-    /// Writes that failed and are retried first; deletions wait for them.
+    /// Writes that failed and are retried first.
     private var carry: [PendingWrite] = []
-    private var carriedDeletions: [UInt64] = []
     /// Written but not yet synced, in `always` mode: reported once synced.
     private var awaitingSync: [PendingWrite] = []
     private var lastSync = ContinuousClock.now
     private var lastAcknowledgementWrite = ContinuousClock.now
     private var failing = false
+    private var watermarkFailing = false
 
     init(
         core: SpoolCore, directory: SpoolDirectory, configuration: SpoolConfiguration,
@@ -44,6 +45,7 @@ struct SpoolFlusher {
         self.directory = directory
         self.syncMode = configuration.syncMode
         self.interval = configuration.syncInterval
+        self.writeFault = configuration.writeFault
         self.directoryDescriptor = directoryDescriptor
         self.acknowledgementDescriptor = acknowledgementDescriptor
         self.lockDescriptor = lockDescriptor
@@ -60,7 +62,12 @@ struct SpoolFlusher {
             }
             let stopping = work.stop == .graceful
             carry.append(contentsOf: work.writes)
-            carriedDeletions.append(contentsOf: work.deletions)
+            // A deleted segment's records are all acknowledged or dropped: its carried writes
+            // are void. On a full disk they would fail for ever and hold back every later
+            // write, while deleting the segment is what frees the space.
+            if !work.deletions.isEmpty {
+                carry.removeAll { work.deletions.contains($0.segment) }
+            }
             var failure: SpoolError?
             var written: [PendingWrite] = []
             while var next = carry.first {
@@ -102,9 +109,7 @@ struct SpoolFlusher {
                 saveWatermark(work.watermark, sync: stopping)
                 lastAcknowledgementWrite = now
             }
-            if carry.isEmpty {
-                deleteSegments()
-            }
+            deleteSegments(work.deletions)
             var effects = SpoolEffects()
             core.state.withLock { $0.completeFlush(written: report, synced: synced, syncCalls: syncCalls, effects: &effects) }
             core.perform(effects)
@@ -140,6 +145,9 @@ struct SpoolFlusher {
             }
         }
         guard let current else { return }
+        if let errno = writeFault?() {
+            throw .io(operation: "write", path: directory.segmentPath(current.segment), errno: errno)
+        }
         try POSIXFile.writeAll(current.descriptor, pending.bytes, from: &pending.written, path: directory.segmentPath(current.segment))
         if syncMode != .never && !dirty.contains(where: { $0.descriptor == current.descriptor }) {
             dirty.append(current)
@@ -185,13 +193,18 @@ struct SpoolFlusher {
             }
             acknowledgementGeneration = generation
             persistedWatermark = watermark
+            watermarkFailing = false
         } catch {
-            core.logger.warning("cannot save the spool acknowledgement watermark", metadata: ["error": "\(error)"])
+            // Once per run of failures: on a full disk this is retried every interval.
+            if !watermarkFailing {
+                core.logger.warning("cannot save the spool acknowledgement watermark", metadata: ["error": "\(error)"])
+            }
+            watermarkFailing = true
         }
     }
 
-    private mutating func deleteSegments() {
-        for segment in carriedDeletions {
+    private mutating func deleteSegments(_ deletions: [UInt64]) {
+        for segment in deletions {
             if current?.segment == segment, let descriptor = current?.descriptor {
                 if !dirty.contains(where: { $0.descriptor == descriptor }) {
                     POSIXFile.close(descriptor)
@@ -205,18 +218,17 @@ struct SpoolFlusher {
                 core.logger.warning("cannot delete an acknowledged spool segment", metadata: ["error": "\(error)"])
             }
         }
-        carriedDeletions.removeAll()
     }
 
+    /// Tells the state about every failed cycle (dropping may have cleared its disk-full flag
+    /// early) and about the first good one after them; the state logs each episode once.
     private mutating func noteOutcome(_ failure: SpoolError?) {
         if let failure {
-            if !failing {
-                core.logger.error("spool write failed, retrying every second", metadata: ["error": "\(failure)"])
-            }
             failing = true
+            core.withState { state, effects in state.writeFailed(failure, effects: &effects) }
         } else if failing {
             failing = false
-            core.logger.info("spool writes recovered")
+            core.withState { state, effects in state.writesRecovered(effects: &effects) }
         }
     }
 

@@ -10,6 +10,8 @@ enum SpoolLogEvent {
     case droppingStarted(bytes: Int, maxBytes: Int)
     case droppingStopped(dropped: UInt64)
     case readFailed(SpoolError)
+    case diskRefused(SpoolError, memoryBytes: Int, policy: SpoolConfiguration.FullPolicy)
+    case diskRecovered(memoryBytes: Int, dropped: UInt64)
 }
 
 enum SpoolStopRequest {
@@ -77,6 +79,7 @@ struct SpoolState {
     let fullPolicy: SpoolConfiguration.FullPolicy
     let segmentBytes: Int
     let memoryQueueBytes: Int
+    let diskFullHoldBytes: Int
 
     var nextSequence: UInt64
     var segments: [Segment] = []
@@ -104,6 +107,17 @@ struct SpoolState {
     var syncs: UInt64 = 0
     /// `droppedRecords` when the current run of drops began; `nil` when not dropping.
     var dropEpisodeStart: UInt64?
+    /// The flusher's last write failed: the disk is full (or failing), so records beyond
+    /// `diskFullHoldBytes` not yet written meet the full policy, as at `maxBytes`.
+    var diskFull = false
+    /// Disk bytes that `drop-oldest` freed since the last failed write: records up to that
+    /// many bytes may wait in memory for the flusher, which can now write them.
+    var freedSinceWriteFailed = 0
+    /// `droppedRecords` when writes started failing; `nil` while they succeed. Keeps the
+    /// warning and the recovery line to one each per episode.
+    var diskFailingSince: UInt64?
+    /// Set at shutdown (`liftCap`): nothing waits or is dropped for room any more.
+    var capLifted = false
 
     var appendWaiters: [AppendWaiter] = []
     var durableWaiters: [(sequence: UInt64, continuation: CheckedContinuation<SpoolEntryID, any Error>)] = []
@@ -121,6 +135,7 @@ struct SpoolState {
         self.fullPolicy = configuration.fullPolicy
         self.segmentBytes = configuration.effectiveSegmentBytes
         self.memoryQueueBytes = configuration.memoryQueueBytes
+        self.diskFullHoldBytes = max(1, min(configuration.diskFullHoldBytes, configuration.effectiveSegmentBytes))
         let recovery = recovery ?? SpoolDirectory.Recovery()
         self.nextSequence = recovery.nextSequence
         self.durableBelow = recovery.nextSequence
@@ -140,6 +155,8 @@ struct SpoolState {
     var statistics: SpoolStatistics {
         SpoolStatistics(
             bytes: bytes,
+            memoryBytes: persistent ? unwrittenBytes : bytes,
+            diskFull: diskFull,
             pendingRecords: pendingRecords,
             droppedRecords: droppedRecords,
             replayedRecords: replayedRecords,
@@ -154,6 +171,11 @@ struct SpoolState {
         if let first = ready.first { return first.sequence }
         if let spill { return spill.sequence }
         return nextSequence
+    }
+
+    /// Bytes appended to segments but not written by the flusher yet: held in memory only.
+    var unwrittenBytes: Int {
+        segments.reduce(0) { $0 + $1.size - $1.writtenBytes }
     }
 
     func cost(of record: [UInt8]) -> Int {
@@ -177,10 +199,16 @@ struct SpoolState {
 
     private mutating func admit(_ record: [UInt8], recordCRC: UInt32, effects: inout SpoolEffects) -> AppendOutcome {
         let cost = cost(of: record)
+        if diskFull && !capLifted && unwrittenBytes + cost > max(diskFullHoldBytes, freedSinceWriteFailed) {
+            switch fullPolicy {
+            case .block: return .full
+            case .dropOldest: dropOldestForDisk(toFit: cost, effects: &effects)
+            }
+        }
         if persistent {
             prepareActiveSegment(for: cost)
         }
-        if bytes + cost > maxBytes {
+        if bytes + cost > maxBytes && !capLifted {
             switch fullPolicy {
             case .block:
                 sealIdleActiveSegment()
@@ -251,16 +279,7 @@ struct SpoolState {
         let droppedBefore = droppedRecords
         if persistent {
             while bytes + cost > maxBytes, let first = segments.first, first.sealed {
-                droppedRecords += UInt64(first.pendingRecords)
-                pendingRecords -= first.pendingRecords
-                let limit = segments.count > 1 ? segments[1].firstSequence : nextSequence
-                while let record = inFlight.first, record.sequence < limit { _ = inFlight.popFirst() }
-                while let record = ready.first, record.sequence < limit {
-                    readyBytes -= record.record.count
-                    _ = ready.popFirst()
-                }
-                segments[0].pendingRecords = 0
-                deleteSegment(at: 0)
+                dropFirstSegment(effects: &effects)
             }
         } else {
             while bytes + cost > maxBytes {
@@ -280,15 +299,61 @@ struct SpoolState {
                 }
             }
         }
+        noteDrops(since: droppedBefore, effects: &effects)
+    }
+
+    private mutating func noteDrops(since droppedBefore: UInt64, effects: inout SpoolEffects) {
         if droppedRecords > droppedBefore && dropEpisodeStart == nil {
             dropEpisodeStart = droppedBefore
             effects.logs.append(.droppingStarted(bytes: bytes, maxBytes: maxBytes))
         }
     }
 
+    /// `drop-oldest` on a full disk: drops whole segments from the oldest, deleting their
+    /// files, until what waits to be written fits in the space those deletions freed (since
+    /// the last failed write) or in memory within `diskFullHoldBytes`. A lone open segment is
+    /// sealed and dropped too: it holds the oldest records then. The flusher is woken to
+    /// retry at once; its next write confirms the room or reports the disk full again.
+    private mutating func dropOldestForDisk(toFit cost: Int, effects: inout SpoolEffects) {
+        let droppedBefore = droppedRecords
+        while !segments.isEmpty {
+            let needed = unwrittenBytes + cost
+            if needed <= diskFullHoldBytes || needed <= freedSinceWriteFailed { break }
+            freedSinceWriteFailed += segments[0].writtenBytes
+            segments[0].sealed = true
+            dropFirstSegment(effects: &effects)
+            effects.wakeFlusher = true
+        }
+        noteDrops(since: droppedBefore, effects: &effects)
+    }
+
+    /// Drops the oldest segment with every record in it still pending: counted as dropped,
+    /// removed from the queues, its file deleted. Appends waiting for the sync of one of its
+    /// records (`always`) return: the record was accepted, then dropped by the policy.
+    private mutating func dropFirstSegment(effects: inout SpoolEffects) {
+        let first = segments[0]
+        droppedRecords += UInt64(first.pendingRecords)
+        pendingRecords -= first.pendingRecords
+        let limit = segments.count > 1 ? segments[1].firstSequence : nextSequence
+        while let record = inFlight.first, record.sequence < limit { _ = inFlight.popFirst() }
+        while let record = ready.first, record.sequence < limit {
+            readyBytes -= record.record.count
+            _ = ready.popFirst()
+        }
+        durableWaiters.removeAll { waiter in
+            guard waiter.sequence < limit else { return false }
+            effects.appends.append((waiter.continuation, .success(SpoolEntryID(sequence: waiter.sequence))))
+            return true
+        }
+        segments[0].pendingRecords = 0
+        deleteSegment(at: 0)
+    }
+
     private mutating func deleteSegment(at index: Int) {
         let segment = segments.remove(at: index)
         bytes -= segment.size
+        // Nothing of it needs writing any more: on a full disk, that write could never succeed.
+        pendingWrites.removeAll { $0.segment == segment.firstSequence }
         pendingDeletions.append(segment.firstSequence)
         if var cursor = spill, cursor.segment == segment.firstSequence {
             let next = index < segments.count ? segments[index].firstSequence : nextSequence
@@ -476,7 +541,7 @@ struct SpoolState {
     mutating func releaseSpace(effects: inout SpoolEffects) {
         while let waiter = appendWaiters.first {
             let cost = cost(of: waiter.record)
-            if bytes + cost > maxBytes {
+            if bytes + cost > maxBytes && !capLifted {
                 sealIdleActiveSegment()
                 if bytes + cost > maxBytes { break }
             }
@@ -521,6 +586,46 @@ struct SpoolState {
         guard !consumerWaiters.isEmpty else { return }
         effects.consumers.append(contentsOf: consumerWaiters.map(\.continuation))
         consumerWaiters.removeAll()
+    }
+
+    /// Stops enforcing `maxBytes` and the disk-full hold: waiting appends are admitted and
+    /// later ones neither wait nor drop. For shutdown, when what is still in front of the
+    /// spool was accepted from devices that are already disconnected: bounded, and refusing it
+    /// would lose it.
+    mutating func liftCap(effects: inout SpoolEffects) {
+        capLifted = true
+        releaseSpace(effects: &effects)
+    }
+
+    // MARK: Disk state (flusher side)
+
+    /// A write failed: the disk counts as full, so the full policy applies beyond
+    /// `diskFullHoldBytes`. The open segment is sealed on the first failure, so that it is
+    /// deleted as soon as its records are acknowledged (or dropped) and its space comes back
+    /// without an operator; appends then start a new segment.
+    mutating func writeFailed(_ error: SpoolError, effects: inout SpoolEffects) {
+        diskFull = true
+        freedSinceWriteFailed = 0
+        guard diskFailingSince == nil else { return }
+        diskFailingSince = droppedRecords
+        if let last = segments.indices.last, !segments[last].sealed, segments[last].size > 0 {
+            segments[last].sealed = true
+            if segments[last].pendingRecords == 0 {
+                deleteSegment(at: last)
+            }
+        }
+        effects.logs.append(.diskRefused(error, memoryBytes: unwrittenBytes, policy: fullPolicy))
+    }
+
+    /// Everything queued was written again: appends waiting for the disk go in.
+    mutating func writesRecovered(effects: inout SpoolEffects) {
+        diskFull = false
+        freedSinceWriteFailed = 0
+        if let start = diskFailingSince {
+            diskFailingSince = nil
+            effects.logs.append(.diskRecovered(memoryBytes: unwrittenBytes, dropped: droppedRecords - start))
+        }
+        releaseSpace(effects: &effects)
     }
 
     // MARK: Closing

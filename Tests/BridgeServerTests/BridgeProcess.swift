@@ -62,6 +62,28 @@ final class BridgeProcess: @unchecked Sendable {
         self.process = nil
     }
 
+    /// Sends `signal` and waits for the exit at most `limit`: how long the exit took, or nil
+    /// when it did not come (the process is then SIGKILLed).
+    func stop(_ signal: Int32, within limit: Duration) async -> Duration? {
+        guard let process, process.isRunning else { return nil }
+        let start = ContinuousClock.now
+        _ = Glibc.kill(process.processIdentifier, signal)
+        while process.isRunning {
+            guard ContinuousClock.now - start < limit else {
+                kill(SIGKILL)
+                return nil
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        self.process = nil
+        return ContinuousClock.now - start
+    }
+
+    /// The last line the bridge logged.
+    var lastLogLine: String {
+        log.split(separator: "\n").last.map(String.init) ?? ""
+    }
+
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     /// Resident memory in KiB (`VmRSS` of /proc), nil when not running.

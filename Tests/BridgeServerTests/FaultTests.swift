@@ -99,7 +99,82 @@ extension Tag {
         let report = DeliveryReport(messages: subscriber.messages, sent: fleet.sent)
         print("broker unreachable at start-up: \(report)")
         #expect(report.missing.isEmpty && report.outOfOrder.isEmpty, "\(report)\n\(bridge.log.suffix(2000))")
+        // Reconnect delays read as whole milliseconds, not as a `Duration`'s seconds.
+        #expect(bridge.log.contains(try Regex(#"mqtt\.retry_in_ms=\d+[ \]]"#)), "\(bridge.log.suffix(2000))")
+        #expect(!bridge.log.contains("retry_in="))
         bridge.kill(SIGTERM)
+    }
+
+    /// A hung broker (frozen with SIGSTOP, as a black-holed network would look) cannot hold the
+    /// shutdown: SIGTERM arrives while devices send, and the bridge exits within
+    /// `--shutdown-timeout` plus a small margin. With a spool, everything the bridge accepted
+    /// before SIGTERM stays in it and arrives after a restart with the broker resumed; without
+    /// one, the last log line says how many messages were lost, and that count covers every
+    /// accepted position that did not arrive.
+    @Test(arguments: [true, false])
+    func shutdownWithFrozenBrokerKeepsItsTimeout(spool: Bool) async throws {
+        let broker = try MosquittoBroker(persistence: true)
+        let observer = try await Self.persistentSubscriber(port: broker.port, id: "frozen-observer")
+        let directory = Self.spoolDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let timeout = 2
+        let arguments = ["--mqtt-url", broker.url, "--shutdown-timeout", "\(timeout)"]
+            + (spool ? ["--spool-dir", directory.path] : [])
+        let bridge = BridgeProcess(arguments: arguments)
+        try bridge.start()
+        _ = try await Self.waitUntil(.seconds(10)) { bridge.metric("cctr_mqtt_connected") == 1 }
+        let fleet = SequencedFleet(count: 20, prefix: "FRZ")
+        try fleet.connect(port: bridge.tcpPort)
+        for round in 0..<200 {
+            if round == 20 { broker.pause() }
+            fleet.sendRound()
+        }
+        let accepted = try await Self.waitUntil(.seconds(10)) { bridge.metric("cctr_frames_total") == Double(20 + fleet.totalSent) }
+        #expect(accepted, "the bridge did not read every frame")
+        if spool {
+            #expect(bridge.metric("cctr_spool_memory_bytes") == 0, "accepted records are on disk")
+        }
+        let acceptedBeforeStop = fleet.sent
+        let sending = Task.detached {
+            for _ in 0..<200 { fleet.sendRound() }
+        }
+        let elapsed = await bridge.stop(SIGTERM, within: .seconds(timeout + 10))
+        await sending.value
+        print("frozen broker, spool \(spool): SIGTERM to exit \(elapsed.map { "\($0)" } ?? "over \(timeout + 10) s"); last line: \(bridge.lastLogLine)")
+        let exit = try #require(elapsed, "the bridge did not exit\n\(bridge.log.suffix(3000))")
+        #expect(exit < .seconds(timeout) + .milliseconds(1500), "\(bridge.log.suffix(3000))")
+        fleet.disconnect()
+        broker.resume()
+
+        let last = bridge.lastLogLine
+        if spool {
+            #expect(last.contains("left in the spool, published at the next start"), "\(last)")
+            try bridge.start()
+        } else {
+            #expect(last.contains("unpublished messages lost") && !last.contains("in the spool"), "\(last)")
+        }
+        if spool {
+            _ = try await Self.waitUntil(.seconds(20)) {
+                DeliveryReport(messages: observer.messages, sent: acceptedBeforeStop).missing.isEmpty
+            }
+        } else {
+            // The broker reads what the bridge had written before the close, then publishes the
+            // bridge's last will: after that nothing more can arrive.
+            let will = try await Self.waitUntil(.seconds(20)) {
+                observer.messages.contains { $0.topic == "cctr/bridge/fault/state" && $0.text == "offline" }
+            }
+            #expect(will, "the resumed broker publishes the bridge's last will")
+        }
+        let report = DeliveryReport(messages: observer.messages, sent: acceptedBeforeStop)
+        print("frozen broker, spool \(spool), after resume: \(report)")
+        if spool {
+            #expect(report.missing.isEmpty && report.outOfOrder.isEmpty, "\(report)\n\(bridge.log.suffix(2000))")
+            bridge.kill(SIGTERM)
+        } else {
+            let lost = try #require(try Regex(#"lost=(\d+)"#).firstMatch(in: last).flatMap { Int($0.output[1].substring ?? "") })
+            let missing = report.missing.values.map(\.count).reduce(0, +)
+            #expect(lost > 0 && lost >= missing, "lost \(lost), missing \(missing)")
+        }
     }
 
     /// `--spool-full block` with a 256 KiB spool and no broker: the spool fills, appends wait,

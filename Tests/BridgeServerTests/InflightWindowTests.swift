@@ -49,4 +49,17 @@ import Testing
         await emptied.value
         #expect(await window.acquireUpTo(8) == 8)
     }
+
+    /// At shutdown a hung broker keeps the window full: closing it ends the publisher's waits
+    /// for room and for an empty window, and later acquisitions get nothing.
+    @Test func closingEndsEveryWait() async {
+        let window = InflightWindow(capacity: 4)
+        #expect(await window.acquireUpTo(4) == 4)
+        let room = Task { await window.acquireUpTo(4) }
+        let emptied = Task { await window.waitUntilEmpty() }
+        window.close()
+        #expect(await room.value == 0)
+        await emptied.value
+        #expect(await window.acquireUpTo(4) == 0)
+    }
 }

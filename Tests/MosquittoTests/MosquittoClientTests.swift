@@ -227,6 +227,31 @@ struct MosquittoClientTests {
         try await running.shutdown()
     }
 
+    /// A frozen broker (SIGSTOP) reads nothing: the socket buffers fill and neither PUBACKs nor
+    /// the DISCONNECT get through. The stop still ends by the deadline, and every open publish
+    /// completes (with `.shutdown`).
+    @Test("a stop with a deadline ends by it although the broker is frozen")
+    func shutdownDeadlineWithFrozenBroker() async throws {
+        let broker = try MosquittoBroker()
+        let running = try RunningClient(RunningClient.configuration(broker: broker))
+        try await running.waitForConnections(1)
+        broker.pause()
+        defer { broker.resume() }
+        let count = 2000
+        let tally = Tally()
+        let payload = [UInt8](repeating: 0x41, count: 16 << 10)
+        for _ in 0..<count {
+            running.client.publish(topic: "frozen", payload: payload, qos: 1, retain: false) { tally.record($0) }
+        }
+        let start = ContinuousClock.now
+        running.client.setShutdownDeadline(start + .seconds(1))
+        try await running.shutdown()
+        let elapsed = ContinuousClock.now - start
+        print("frozen broker: stop with a 1 s deadline took \(elapsed)")
+        #expect(elapsed < .milliseconds(1400))
+        #expect(tally.total == count && tally.successes == 0)
+    }
+
     @Test("5,000 QoS 1 publishes through the completion API all complete and all arrive")
     func fiveThousandQoS1() async throws {
         let broker = try MosquittoBroker()

@@ -133,7 +133,8 @@ public struct OptionTable: Sendable {
         isValid: { BridgeOptions.isValidShareGroup($0) })
 
     public let shutdownTimeout: BridgeOption<Duration> = .seconds(
-        "shutdown-timeout", default: 5, 0...3600, help: "Time to wait for publishes in flight on SIGTERM.")
+        "shutdown-timeout", default: 5, 0...3600,
+        help: "The whole shutdown on SIGTERM: waiting for publishes in flight, the bridge offline state and the disconnect, even from a broker that stopped answering.")
 
     public let mqttPasswordFile: BridgeOption<String?> = .optional(
         "mqtt-password-file", allowed: "a file path",

@@ -63,18 +63,16 @@ enum H02TextDecoder {
     /// Field ranges between `*` and `#`.
     static func split(_ frame: [UInt8]) -> [Range<Int>] {
         var fields: [Range<Int>] = []
-        fields.reserveCapacity(16)
-        var start = 1
+        fields.reserveCapacity(24)
         let end = frame.count - 1
-        var i = 1
-        while i < end {
-            if frame[i] == Ascii.comma {
+        frame.withUnsafeBufferPointer { bytes in
+            var start = 1
+            for i in 1..<end where bytes[i] == Ascii.comma {
                 fields.append(start..<i)
                 start = i + 1
             }
-            i += 1
+            fields.append(start..<end)
         }
-        fields.append(start..<end)
         return fields
     }
 
@@ -248,26 +246,25 @@ struct PositionBlock {
     /// Digits with at most one decimal point; leading spaces allowed (`  3.34`); empty is 0
     /// (units leave the course empty when standing).
     static func decimal(_ s: ArraySlice<UInt8>, field: String) throws(FrameRejection) -> Double {
-        var whole = 0
-        var fraction = 0
-        var scale = 1.0
-        var seenDot = false
+        var mantissa = 0
+        var fractionDigits = -1
         var digits = 0
         for byte in s where byte != 0x20 {
-            if byte == Ascii.dot, !seenDot {
-                seenDot = true
-            } else if Ascii.isDigit(byte), digits < 15 {
+            if Ascii.isDigit(byte) {
+                guard digits < 15 else { throw H02TextDecoder.reject(.badGPSBlock, "\(field) has too many digits") }
+                mantissa = mantissa * 10 + Int(byte &- Ascii.zero)
                 digits += 1
-                if seenDot {
-                    fraction = fraction * 10 + Int(byte &- Ascii.zero)
-                    scale *= 10
-                } else {
-                    whole = whole * 10 + Int(byte &- Ascii.zero)
-                }
+                if fractionDigits >= 0 { fractionDigits += 1 }
+            } else if byte == Ascii.dot, fractionDigits < 0 {
+                fractionDigits = 0
             } else {
                 throw H02TextDecoder.reject(.badGPSBlock, "\(field) is not numeric")
             }
         }
-        return Double(whole) + Double(fraction) / scale
+        return fractionDigits > 0 ? Double(mantissa) / powersOfTen[fractionDigits] : Double(mantissa)
     }
+
+    private static let powersOfTen: [Double] = [
+        1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ]
 }

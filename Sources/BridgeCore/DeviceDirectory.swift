@@ -44,8 +44,6 @@ public struct DeviceDirectory: Sendable {
         self.statusInterval = statusInterval
     }
 
-    public var onlineCount: Int { online.count }
-
     public func session(of deviceID: String) -> SessionID? {
         online[deviceID]?.session
     }

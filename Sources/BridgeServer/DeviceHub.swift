@@ -98,10 +98,6 @@ public final class DeviceHub: Sendable {
         _ = state.withLock { $0.sessions.removeValue(forKey: session) }
     }
 
-    public var onlineDevices: Int {
-        state.withLock { $0.directory.onlineCount }
-    }
-
     /// The session currently bound to a device, for writing a command to it.
     public func handle(forDevice deviceID: String) -> SessionHandle? {
         state.withLock { state in

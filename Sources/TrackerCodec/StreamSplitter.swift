@@ -57,9 +57,6 @@ public struct StreamSplitter: Sendable {
         isStart = table
     }
 
-    /// Bytes held while a frame or garbage run is incomplete.
-    public var bufferedBytes: Int { buffer.count - start }
-
     public mutating func append(_ bytes: some Sequence<UInt8>) {
         if start > 0, start == buffer.count {
             buffer.removeAll(keepingCapacity: true)

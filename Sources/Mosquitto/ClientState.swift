@@ -26,6 +26,8 @@ struct ClientState {
     var protocolVersionRefused = false
     /// Set when the current connection attempt got a successful CONNACK.
     var acceptedSinceAttempt = false
+    /// Set when the current connection attempt got any CONNACK, accepting or refusing.
+    var connackSinceAttempt = false
     /// Filters and their QoS in subscription order, re-sent after every CONNACK.
     var subscriptions: [(filter: String, qos: Int)] = []
     /// QoS 1/2 publishes handed to libmosquitto, by message id, waiting for PUBACK/PUBCOMP.

@@ -229,8 +229,11 @@ public final class MosquittoClient: Sendable, Service {
                 core.logger.warning("cannot connect to MQTT broker", metadata: ["mqtt.error": "\(MosquittoError.library(connectCode))"])
             }
             guard core.isRunning else { break }
-            if outcome.versionRefused && version == .v5 {
-                core.logger.notice("MQTT broker refused protocol 5, falling back to 3.1.1")
+            if version == .v5, configuration.fallsBackToV311, outcome.versionRefused || (connectCode == 0 && !outcome.connackSeen) {
+                core.logger.notice(
+                    outcome.versionRefused
+                        ? "MQTT broker refused protocol 5, falling back to 3.1.1"
+                        : "MQTT broker closed the connection before answering an MQTT 5 CONNECT, falling back to 3.1.1")
                 version = .v311
                 continue
             }

@@ -61,9 +61,13 @@ extension MosquittoClient {
         public var password: String?
         /// `nil` for plain TCP.
         public var tls: TLS?
-        /// `.v5` tries MQTT 5 and falls back to 3.1.1 for the rest of `run()` when the broker
-        /// refuses it; `.v311` always uses 3.1.1.
+        /// `.v5` tries MQTT 5 (and falls back to 3.1.1 when `fallsBackToV311`); `.v311`
+        /// always uses 3.1.1.
         public var protocolVersion: MQTTProtocolVersion
+        /// With `.v5`: speak 3.1.1 for the rest of `run()` when the broker refuses MQTT 5, or
+        /// closes the connection before its CONNACK (RabbitMQ's MQTT plugin drops an MQTT 5
+        /// CONNECT without a word). `--mqtt-protocol auto`; `5` turns it off.
+        public var fallsBackToV311 = true
         /// `false` (default) asks the broker to keep the session between connections.
         public var cleanStart: Bool
         /// MQTT 5 Session Expiry Interval in seconds, sent on every CONNECT; without it a

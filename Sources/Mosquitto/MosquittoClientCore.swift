@@ -89,14 +89,15 @@ final class MosquittoClientCore: Sendable {
             state.connection = .connecting(version)
             state.protocolVersionRefused = false
             state.acceptedSinceAttempt = false
+            state.connackSinceAttempt = false
         }
     }
 
-    /// The socket is closed; returns whether the attempt had been accepted and whether the
-    /// broker refused the protocol version.
-    func attemptEnded(code: Int32) -> (accepted: Bool, versionRefused: Bool) {
+    /// The socket is closed; returns whether the attempt had been accepted, whether the
+    /// broker refused the protocol version, and whether any CONNACK came at all.
+    func attemptEnded(code: Int32) -> (accepted: Bool, versionRefused: Bool, connackSeen: Bool) {
         didDisconnect(code: code)
-        return state.withLock { ($0.acceptedSinceAttempt, $0.protocolVersionRefused) }
+        return state.withLock { ($0.acceptedSinceAttempt, $0.protocolVersionRefused, $0.connackSinceAttempt) }
     }
 
     // MARK: libmosquitto callbacks (loop thread)
@@ -105,6 +106,7 @@ final class MosquittoClientCore: Sendable {
     func didConnect(reasonCode: Int32, sessionPresent: Bool) -> (MQTTProtocolVersion?, [(filter: String, qos: Int)]) {
         let accepted = state.withLock { state -> (MQTTProtocolVersion, [(filter: String, qos: Int)])? in
             guard case .connecting(let version) = state.connection else { return nil }
+            state.connackSinceAttempt = true
             if reasonCode == 0 {
                 state.connection = .connected(version)
                 state.acceptedSinceAttempt = true

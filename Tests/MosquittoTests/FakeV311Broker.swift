@@ -7,7 +7,8 @@ import Glibc
 
 /// A stand-in for an MQTT 3.1.1-only broker (mosquitto cannot be told to refuse MQTT 5): it
 /// answers a CONNECT of protocol level 5 with the 3.1.1 CONNACK "unacceptable protocol
-/// version" and closes, and accepts a level 4 CONNECT, then ignores the connection's traffic.
+/// version" and closes (or, `silent`, closes without a word, as RabbitMQ's MQTT plugin
+/// does), and accepts a level 4 CONNECT, then ignores the connection's traffic.
 final class FakeV311Broker: Sendable {
     let port: Int
     private let listener: Int32
@@ -18,7 +19,7 @@ final class FakeV311Broker: Sendable {
 
     private let record = Record()
 
-    init() throws {
+    init(silent: Bool = false) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -32,7 +33,7 @@ final class FakeV311Broker: Sendable {
         guard fd >= 0, ok else { throw RunningClient.Timeout(description: "fake broker cannot listen: \(errno)") }
         listener = fd
         port = Int(UInt16(bigEndian: address.sin_port))
-        Thread { [record] in Self.accept(on: fd, record: record) }.start()
+        Thread { [record] in Self.accept(on: fd, record: record, silent: silent) }.start()
     }
 
     deinit {
@@ -42,7 +43,7 @@ final class FakeV311Broker: Sendable {
 
     var connectLevels: [UInt8] { record.levels.withLock { $0 } }
 
-    private static func accept(on listener: Int32, record: Record) {
+    private static func accept(on listener: Int32, record: Record, silent: Bool) {
         while true {
             let connection = Glibc.accept(listener, nil, nil)
             guard connection >= 0 else { return }
@@ -55,8 +56,10 @@ final class FakeV311Broker: Sendable {
             }
             let level = header[8]
             record.levels.withLock { $0.append(level) }
-            let connack: [UInt8] = [0x20, 0x02, 0x00, level == 4 ? 0x00 : 0x01]
-            _ = connack.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if level == 4 || !silent {
+                let connack: [UInt8] = [0x20, 0x02, 0x00, level == 4 ? 0x00 : 0x01]
+                _ = connack.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
             if level == 4 {
                 Thread { Self.drain(connection) }.start()
             } else {

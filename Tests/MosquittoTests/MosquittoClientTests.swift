@@ -46,6 +46,34 @@ struct MosquittoClientTests {
         try await running.shutdown()
     }
 
+    static func configuration(port: Int) -> MosquittoClient.Configuration {
+        MosquittoClient.Configuration(
+            host: "127.0.0.1", port: port, clientID: "fallback",
+            reconnectBackoff: .init(minimum: .milliseconds(50), maximum: .milliseconds(400)))
+    }
+
+    @Test("a broker that closes an MQTT 5 CONNECT without a CONNACK gets MQTT 3.1.1")
+    func fallsBackToV311WhenClosedBeforeConnack() async throws {
+        let broker = try FakeV311Broker(silent: true)
+        let running = try RunningClient(Self.configuration(port: broker.port))
+        try await running.waitForConnections(1)
+        #expect(running.connections.first?.0 == .v311)
+        #expect(broker.connectLevels == [5, 4])
+        try await running.shutdown()
+    }
+
+    @Test("with the fallback off, MQTT 5 is retried and 3.1.1 never tried")
+    func noFallbackWhenMQTT5IsRequired() async throws {
+        let broker = try FakeV311Broker(silent: true)
+        var configuration = Self.configuration(port: broker.port)
+        configuration.fallsBackToV311 = false
+        let running = try RunningClient(configuration)
+        try await running.waitUntil("a second attempt") { broker.connectLevels.count >= 2 }
+        #expect(broker.connectLevels.allSatisfy { $0 == 5 })
+        #expect(running.connections.isEmpty)
+        try await running.shutdown()
+    }
+
     @Test("retained message reaches a later subscriber with the retain flag")
     func retainedMessage() async throws {
         let broker = try MosquittoBroker()

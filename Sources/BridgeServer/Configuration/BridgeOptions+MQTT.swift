@@ -16,6 +16,18 @@ extension BridgeOptions {
         }
         mqtt.sessionExpiry = UInt32(clamping: self.mqttSessionExpiry.components.seconds)
         mqtt.maxInflight = self.mqttMaxInflight
+        mqtt.protocolVersion = self.mqttProtocol == .v311 ? .v311 : .v5
+        mqtt.fallsBackToV311 = self.mqttProtocol == .auto
         return mqtt
     }
+}
+
+/// `--mqtt-protocol`: which MQTT version the bridge speaks.
+public enum MQTTProtocolSetting: String, Sendable, CaseIterable {
+    /// MQTT 5, falling back to 3.1.1 when the broker refuses it or closes the connection
+    /// before its CONNACK (RabbitMQ's MQTT plugin, older brokers).
+    case auto
+    /// MQTT 5 only: a broker that cannot speak it is a configuration error, retried.
+    case v5 = "5"
+    case v311 = "3.1.1"
 }

@@ -26,6 +26,11 @@ public struct OptionTable: Sendable {
         help: "Broker URL. The password comes from CCTR_MQTT_PASSWORD or --mqtt-password-file, never the URL.",
         explaining: { text throws(MQTTURL.ParseError) in _ = try MQTTURL(text) })
 
+    public let mqttProtocol: BridgeOption<MQTTProtocolSetting> = .parsed(
+        "mqtt-protocol", default: .auto, .choice(MQTTProtocolSetting.allCases.map(\.rawValue)),
+        help: "MQTT version: auto (5, falling back to 3.1.1 on a refusal or a connection closed before CONNACK), 5, or 3.1.1.",
+        parse: { MQTTProtocolSetting(rawValue: $0) }, print: { $0.rawValue })
+
     public let h02BinaryLength: BridgeOption<H02BinaryLength> = .parsed(
         "h02-binary-length", default: .auto, .choice(["auto"] + H02BinaryLength.lengths.map(String.init)),
         help: "Length of H02 binary ($) frames over TCP; auto reads it from the connection's first one.",

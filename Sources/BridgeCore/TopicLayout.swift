@@ -50,6 +50,15 @@ public struct TopicLayout: Sendable, Equatable {
         "\(base)/bridge/\(instance)/\(leaf.rawValue)"
     }
 
+    /// `<base>/bridge/forget` (QoS 1, not retained, payload the device id): `cctr-bridge
+    /// forget` announces there that it cleared a device's retained topics, so every running
+    /// instance drops what it remembers of them (the last retained fix time, the Home
+    /// Assistant document it published). The level after `bridge` is never an instance's
+    /// whole topic: those have one more level.
+    public var forget: String {
+        "\(base)/bridge/forget"
+    }
+
     /// The bridge topic of another instance (command forwarding).
     public func forward(to instance: String) -> String {
         "\(base)/bridge/\(instance)/\(BridgeTopic.forward.rawValue)"

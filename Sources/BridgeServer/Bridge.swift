@@ -86,7 +86,8 @@ public final class Bridge: Sendable {
             topics: topics, statusIntervalMilliseconds: options.statusInterval.wholeMilliseconds,
             sink: pipeline, metrics: metrics, logger: logger
         )
-        for observer in try BridgeFeatures.observers(options: options, topics: topics, logger: logger) {
+        let retained = RetainedPositions()
+        for observer in try BridgeFeatures.observers(options: options, topics: topics, retained: retained, logger: logger) {
             hub.addObserver(observer)
         }
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
@@ -101,7 +102,7 @@ public final class Bridge: Sendable {
             devices: options.deviceSettings,
             limits: DeviceSession.Limits(heldFramesMax: options.heldFramesMax, heldFramesMaxAge: options.heldFramesAge.wholeMilliseconds),
             codec: CodecOptions(maxFrameBytes: options.maxFrameBytes, h02BinaryLength: options.h02BinaryLength),
-            publishRaw: options.publishRaw,
+            publishRaw: options.publishRaw, retained: retained,
             isAllowed: isAllowed
         )
         listeners = TrackerListeners(

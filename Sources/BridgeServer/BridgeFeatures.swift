@@ -5,14 +5,17 @@ import Logging
 /// Builds the optional features that ride on device traffic, from the options. Each is a
 /// `DeviceTrafficObserver`; the hub calls them in this order.
 enum BridgeFeatures {
-    static func observers(options: BridgeOptions, topics: TopicLayout, logger: Logger) throws -> [any DeviceTrafficObserver] {
+    static func observers(
+        options: BridgeOptions, topics: TopicLayout, retained: RetainedPositions, logger: Logger
+    ) throws -> [any DeviceTrafficObserver] {
         var observers: [any DeviceTrafficObserver] = [
-            CommandService(options: options, topics: topics, templates: try commandTemplates(options.commands), logger: logger)
+            CommandService(options: options, topics: topics, templates: try commandTemplates(options.commands), logger: logger),
+            ForgetListener(topic: topics.forget, retained: retained),
         ]
         if options.haDiscovery {
             observers.append(HomeAssistantObserver(
                 discovery: homeAssistantDiscovery(options: options, topics: topics),
-                names: options.devices.compactMapValues(\.name)
+                names: options.devices.compactMapValues(\.name), forgetTopic: topics.forget
             ))
         }
         if let base = options.owntracksBase {

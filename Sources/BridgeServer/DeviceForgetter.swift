@@ -54,6 +54,8 @@ public enum DeviceForgetter {
             for topic in topics {
                 try await client.publish(topic: topic, payload: [], qos: 1, retain: true)
             }
+            let layout = try TopicLayout(base: options.topicBase, instance: options.instance)
+            try await client.publish(topic: layout.forget, payload: Array(deviceID.utf8), qos: 1, retain: false)
         } catch {
             await client.disconnect()
             throw Failure(description: "clearing retained topics failed: \(error)")

@@ -15,13 +15,18 @@ final class HomeAssistantObserver: DeviceTrafficObserver {
     /// (the document names the device model by it).
     private let known = Mutex<(protocols: [String: ProtocolName], order: [String])>(([:], []))
 
+    private let forgetTopic: String
+
     /// `names` maps a device id to its display name (`devices.<id>.name`); others use the id.
-    init(discovery: HomeAssistantDiscovery, names: [String: String]) {
+    /// A device announced on `forgetTopic` (its document was deleted) is published again when
+    /// it next comes online.
+    init(discovery: HomeAssistantDiscovery, names: [String: String], forgetTopic: String) {
         self.discovery = discovery
         self.names = names
+        self.forgetTopic = forgetTopic
     }
 
-    var subscriptions: [String] { [discovery.statusTopic] }
+    var subscriptions: [String] { [discovery.statusTopic, forgetTopic] }
 
     func observe(_ event: DeviceTrafficEvent, hub: DeviceHub) -> [OutboundMessage] {
         switch event {
@@ -32,6 +37,12 @@ final class HomeAssistantObserver: DeviceTrafficObserver {
                 return true
             }
             return isNew ? [document(deviceID, protocolName)] : []
+        case .brokerMessage(let message, _) where message.topic == forgetTopic:
+            let deviceID = String(decoding: message.payload, as: UTF8.self)
+            known.withLock { known in
+                if known.protocols.removeValue(forKey: deviceID) != nil { known.order.removeAll { $0 == deviceID } }
+            }
+            return []
         case .brokerMessage(let message, _) where message.topic == discovery.statusTopic:
             guard message.payload.elementsEqual("online".utf8) else { return [] }
             return known.withLock { known in known.order.map { ($0, known.protocols[$0] ?? .carscop) } }.map(document)

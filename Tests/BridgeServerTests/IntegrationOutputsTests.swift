@@ -122,6 +122,39 @@ import Testing
         #expect(after.contains { $0.topic == "cctr/bridge/test/state" }, "the bridge's own topics stay")
     }
 
+    /// `forget` while the bridge runs: the running bridge drops the device's last retained
+    /// fix time and its Home Assistant document, so the device's next valid fix is retained
+    /// (even an older one) and its discovery document is published again.
+    @Test func forgetKeepsARunningBridgeConsistent() async throws {
+        let fixture = try await Self.start()
+        let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
+        try tracker.send(Self.login)
+        try tracker.send(Self.later)
+        try await fixture.waitFor("the later fix retained") { messages in
+            messages.contains { $0.topic == "cctr/\(Self.device)/position" && $0.retain && $0.text.contains("2016-11-01") }
+        }
+        let result = try Self.runBridge([
+            "forget", Self.device, "--mqtt-url", fixture.broker.url, "--instance", "test", "--ha-discovery",
+        ])
+        #expect(result.status == 0, "\(result.output)\(result.errors)")
+        let watcher = try await MosquittoSubscriber(
+            port: fixture.broker.port, topics: ["cctr/\(Self.device)/position", Self.configTopic], retainAsPublished: true)
+        defer { watcher.stop() }
+        // The announcement reaches the bridge through the broker. Then an older fix than the
+        // deleted one is retained, and a new session of the device gets its document again.
+        try await fixture.waitFor("the forget announcement") { $0.contains { $0.topic == "cctr/bridge/forget" } }
+        try tracker.send(Self.older)
+        try await Self.wait("the older fix retained", on: watcher) { messages in
+            messages.contains { $0.topic.hasSuffix("/position") && $0.retain && $0.text.contains("2015-01-01") }
+        }
+        tracker.shutdownWrite()
+        let again = try TrackerClient(tcpPort: fixture.tcpPort)
+        try again.send(Self.login)
+        try await Self.wait("the document again", on: watcher) { messages in
+            messages.contains { $0.topic == Self.configTopic && !$0.payload.isEmpty }
+        }
+    }
+
     @Test func forgetRefusesABadIDWithExitCode2() throws {
         for id in ["bridge", "a/b", "x+", ""] {
             let result = try Self.runBridge(["forget", id, "--mqtt-url", "mqtt://127.0.0.1:1"])

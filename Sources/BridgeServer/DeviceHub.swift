@@ -34,7 +34,7 @@ public final class DeviceHub: Sendable {
     private struct State: Sendable {
         var directory: DeviceDirectory
         var sessions: [DeviceDirectory.SessionID: SessionHandle] = [:]
-        var deadLetterWindow: RateWindow
+        var deadLetterLimit: DeadLetterLimit
         var logLimiter = LogLimiter()
     }
 
@@ -47,14 +47,14 @@ public final class DeviceHub: Sendable {
 
     public init(
         topics: TopicLayout, statusIntervalMilliseconds: Int64, sink: any MessageSink, metrics: BridgeMetrics,
-        logger: Logger, deadLettersPerIPPerSecond: Int = 5
+        logger: Logger, deadLettersPerIPPerSecond: Int = 5, deadLettersPerSecond: Int = 50
     ) {
         self.sink = sink
         self.metrics = metrics
         self.logger = logger
         state = Mutex(State(
             directory: DeviceDirectory(topics: topics, statusInterval: statusIntervalMilliseconds),
-            deadLetterWindow: RateWindow(perSecond: deadLettersPerIPPerSecond)
+            deadLetterLimit: DeadLetterLimit(perAddress: deadLettersPerIPPerSecond, total: deadLettersPerSecond)
         ))
     }
 
@@ -109,7 +109,8 @@ public final class DeviceHub: Sendable {
         }
     }
 
-    /// Acts on a pipeline's outputs, in order. `ip` keys the dead-letter rate limit.
+    /// Acts on a pipeline's outputs, in order. `ip` keys the dead-letter rate limit and the
+    /// dead-letter log lines (a connection flood comes from ever new ports of one address).
     public func handle(
         _ outputs: [ConnectionPipeline.Output], session: DeviceDirectory.SessionID, source: PayloadSource, ip: String,
         now: Int64
@@ -121,7 +122,7 @@ public final class DeviceHub: Sendable {
                 if case .deadLetter(let reason) = message.kind {
                     metrics.deadLettered(reason)
                     let (admitted, suppressed) = state.withLock { state in
-                        (state.deadLetterWindow.admit(ip, now: now), state.logLimiter.admit("\(reason.rawValue)|\(source.peer)", now: now))
+                        (state.deadLetterLimit.admit(ip: ip, now: now), state.logLimiter.admit("\(reason.rawValue)|\(ip)", now: now))
                     }
                     if let suppressed {
                         logger.notice("dead letter", metadata: [

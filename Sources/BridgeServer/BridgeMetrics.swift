@@ -28,6 +28,8 @@ public final class BridgeMetrics: Sendable {
     /// `cctr_accept_errors_total{reason}`: accepts that failed for lack of descriptors,
     /// `EMFILE` (this process's limit) or `ENFILE` (the system's).
     private let acceptErrors: [String: CoreMetrics.Counter]
+    /// `cctr_connections_closed_total{reason}`: device connections the bridge closed itself.
+    private let connectionsClosed: [ConnectionCloseReason: CoreMetrics.Counter]
 
     /// Message types with their own `cctr_frames_total{type,protocol}` series, per protocol;
     /// any other type counts as `unknown`.
@@ -85,6 +87,9 @@ public final class BridgeMetrics: Sendable {
         acceptErrors = Dictionary(uniqueKeysWithValues: Self.acceptErrorReasons.map {
             ($0, CoreMetrics.Counter(label: "cctr_accept_errors_total", dimensions: [("reason", $0)], factory: factory))
         })
+        connectionsClosed = Dictionary(uniqueKeysWithValues: ConnectionCloseReason.allCases.map {
+            ($0, CoreMetrics.Counter(label: "cctr_connections_closed_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+        })
         mqttConnected.record(0)
         for gauge in connections.values { gauge.record(0) }
     }
@@ -112,10 +117,22 @@ public final class BridgeMetrics: Sendable {
         acceptErrors[reason]?.increment()
     }
 
+    public func connectionClosed(_ reason: ConnectionCloseReason) {
+        connectionsClosed[reason]?.increment()
+    }
+
     /// The Prometheus text exposition of every metric.
     public func exposition() -> [UInt8] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer
     }
+}
+
+/// Why the bridge closed a device connection itself (`cctr_connections_closed_total{reason}`).
+public enum ConnectionCloseReason: String, CaseIterable, Sendable {
+    /// No frame completed for `--idle-timeout`.
+    case idle = "idle timeout"
+    /// More than two maximum frames of bytes without one valid frame: not a tracker.
+    case noValidFrame = "no valid frame"
 }

@@ -58,14 +58,33 @@ public final class DeviceHub: Sendable {
         ))
     }
 
-    /// A session exceeded `--frame-rate-limit` and its reads pause: one warning per peer per
-    /// 10 s (with how many were suppressed), so a throttled device is visible in the log
-    /// without a hostile one flooding it.
-    func rateLimited(peer: String, deviceID: String?, pauseMilliseconds: Int64, now: Int64) {
-        guard let suppressed = state.withLock({ $0.logLimiter.admit("rate limit|\(peer)", now: now) }) else { return }
-        logger.warning("frame rate limit reached; reading paused", metadata: [
+    /// Why a TCP connection stopped reading for a while.
+    enum ReadPause: String {
+        case frameRate = "frame rate limit reached; reading paused"
+        case byteBudget = "byte budget spent; reading paused"
+    }
+
+    /// A connection exceeded `--frame-rate-limit` or its byte budget and its reads pause: one
+    /// warning per limit and address per 10 s (with how many were suppressed), so a throttled
+    /// device is visible in the log without a hostile one flooding it from ever new ports.
+    func readingPaused(_ pause: ReadPause, peer: String, ip: String, deviceID: String?, pauseMilliseconds: Int64, now: Int64) {
+        guard let suppressed = state.withLock({ $0.logLimiter.admit("\(pause)|\(ip)", now: now) }) else { return }
+        logger.warning("\(pause.rawValue)", metadata: [
             "peer": "\(peer)", "device.id": "\(deviceID ?? "-")", "pause_ms": "\(pauseMilliseconds)",
             "suppressed": "\(suppressed)",
+        ])
+    }
+
+    /// The bridge closed a device connection itself: counted, and logged once per reason and
+    /// address per 10 s, so a flood of reconnecting garbage senders leaves one line with a
+    /// count instead of one each.
+    func closedConnection(
+        _ reason: ConnectionCloseReason, peer: String, ip: String, deviceID: String?, detail: String, now: Int64
+    ) {
+        metrics.connectionClosed(reason)
+        guard let suppressed = state.withLock({ $0.logLimiter.admit("closed \(reason.rawValue)|\(ip)", now: now) }) else { return }
+        logger.notice("connection closed: \(reason.rawValue)", metadata: [
+            "peer": "\(peer)", "device.id": "\(deviceID ?? "-")", "detail": "\(detail)", "suppressed": "\(suppressed)",
         ])
     }
 

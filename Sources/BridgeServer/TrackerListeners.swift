@@ -81,7 +81,13 @@ public final class TrackerListeners: Sendable {
         let logger = self.logger
         let connections = self.connections
         return try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
+            // Trackers that connect during a connection flood wait in the kernel's queue until
+            // accepted, rather than being refused (Linux caps this at net.core.somaxconn).
+            .serverChannelOption(.backlog, value: 4096)
+            // Accepts per turn of the listener's event loop: enough to drain a flood of
+            // connections quickly, few enough that one turn stays short for the trackers
+            // served on the same loop.
+            .serverChannelOption(.maxMessagesPerRead, value: 16)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 // The classic bootstrap, unlike NIO's async one, adds no accept backoff: at the
@@ -93,7 +99,12 @@ public final class TrackerListeners: Sendable {
             }
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
+            // Fair reads: one read of at most 4 KiB per connection per turn of its event loop,
+            // so a connection sending as fast as it can delays the trackers on its loop by one
+            // small read, not by NIO's default of four reads of up to 64 KiB. A tracker sends
+            // a frame of about 100 bytes at a time.
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 4096))
             .childChannelInitializer { channel in
                 let peer = PeerAddress.describe(channel.remoteAddress)
                 let ip = channel.remoteAddress?.ipAddress ?? peer
@@ -112,7 +123,8 @@ public final class TrackerListeners: Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(TrackerTCPHandler(
-                        context: context, hub: hub, settings: settings, peer: peer, ip: ip, instance: instance
+                        context: context, hub: hub, settings: settings, peer: peer, ip: ip, instance: instance,
+                        wallClock: WallClock.milliseconds
                     ))
                 }
             }
@@ -141,7 +153,8 @@ public final class TrackerListeners: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(TrackerUDPHandler(
-                        context: context, hub: hub, settings: settings, instance: instance, bindings: bindings
+                        context: context, hub: hub, settings: settings, instance: instance, bindings: bindings,
+                        wallClock: WallClock.milliseconds
                     ))
                 }
             }
@@ -184,7 +197,7 @@ private final class AcceptErrorObserver: ChannelInboundHandler {
         if let code = (error as? IOError)?.errnoCode, code == EMFILE || code == ENFILE {
             let reason = code == EMFILE ? "EMFILE" : "ENFILE"
             metrics.acceptFailed(reason: reason)
-            if let suppressed = limiter.admit(reason, now: WallClock.milliseconds()) {
+            if let suppressed = limiter.admit(reason, now: Int64(context.eventLoop.now.uptimeNanoseconds / 1_000_000)) {
                 let message: Logger.Message = if code == EMFILE {
                     "open-file limit reached (\(OpenFileLimit.current().map { "\($0.soft)" } ?? "unknown")): raise LimitNOFILE or ulimit -n"
                 } else {

@@ -22,17 +22,22 @@ final class TrackerUDPHandler: ChannelInboundHandler {
     private let settings: ListenerSettings
     private let instance: String
     private let bindings: UDPBindings?
+    private let wallClock: @Sendable () -> Int64
     private var sessions: [SocketAddress: Session] = [:]
     private var outputs: [ConnectionPipeline.Output] = []
     private var sweep: RepeatedTask?
     private var channel: (any Channel)?
 
-    init(context: ConnectionPipeline.Context, hub: DeviceHub, settings: ListenerSettings, instance: String, bindings: UDPBindings?) {
+    init(
+        context: ConnectionPipeline.Context, hub: DeviceHub, settings: ListenerSettings, instance: String, bindings: UDPBindings?,
+        wallClock: @escaping @Sendable () -> Int64
+    ) {
         self.context = context
         self.hub = hub
         self.settings = settings
         self.instance = instance
         self.bindings = bindings
+        self.wallClock = wallClock
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -40,14 +45,15 @@ final class TrackerUDPHandler: ChannelInboundHandler {
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let interval = TimeAmount.milliseconds(max(1000, min(settings.idleTimeout / 4, 30_000)))
         sweep = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            loopBound.value.expireIdle(now: WallClock.milliseconds())
+            let handler = loopBound.value
+            handler.expireIdle(now: handler.wallClock())
         }
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        let now = WallClock.milliseconds()
+        let now = wallClock()
         let address = envelope.remoteAddress
         var session = sessions.removeValue(forKey: address) ?? openSession(address: address, channel: context.channel, now: now)
         session.lastInput = now
@@ -63,7 +69,7 @@ final class TrackerUDPHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         sweep?.cancel()
-        let now = WallClock.milliseconds()
+        let now = wallClock()
         for (_, var session) in sessions {
             close(&session, now: now)
         }

@@ -25,6 +25,9 @@ public final class BridgeMetrics: Sendable {
     public let spoolDropped: CoreMetrics.Counter
     private let commands: [String: CoreMetrics.Counter]
     public let connectionsRefused: CoreMetrics.Counter
+    /// `cctr_udp_datagrams_dropped_total`: datagrams over their source address's byte budget,
+    /// dropped unparsed.
+    public let udpDatagramsDropped: CoreMetrics.Counter
     /// `cctr_accept_errors_total{reason}`: accepts that failed for lack of descriptors,
     /// `EMFILE` (this process's limit) or `ENFILE` (the system's).
     private let acceptErrors: [String: CoreMetrics.Counter]
@@ -84,6 +87,7 @@ public final class BridgeMetrics: Sendable {
             ($0, CoreMetrics.Counter(label: "cctr_commands_total", dimensions: [("status", $0)], factory: factory))
         })
         connectionsRefused = CoreMetrics.Counter(label: "cctr_connections_refused_total", dimensions: [], factory: factory)
+        udpDatagramsDropped = CoreMetrics.Counter(label: "cctr_udp_datagrams_dropped_total", dimensions: [], factory: factory)
         acceptErrors = Dictionary(uniqueKeysWithValues: Self.acceptErrorReasons.map {
             ($0, CoreMetrics.Counter(label: "cctr_accept_errors_total", dimensions: [("reason", $0)], factory: factory))
         })

@@ -58,21 +58,22 @@ public final class DeviceHub: Sendable {
         ))
     }
 
-    /// Why a TCP connection stopped reading for a while.
+    /// Why a session's input is held back: a TCP connection stops reading for a while, a UDP
+    /// source's datagrams are dropped.
     enum ReadPause: String {
         case frameRate = "frame rate limit reached; reading paused"
         case byteBudget = "byte budget spent; reading paused"
+        case datagramBudget = "byte budget spent; datagrams dropped"
     }
 
-    /// A connection exceeded `--frame-rate-limit` or its byte budget and its reads pause: one
-    /// warning per limit and address per 10 s (with how many were suppressed), so a throttled
-    /// device is visible in the log without a hostile one flooding it from ever new ports.
-    func readingPaused(_ pause: ReadPause, peer: String, ip: String, deviceID: String?, pauseMilliseconds: Int64, now: Int64) {
+    /// A session exceeded `--frame-rate-limit` or its byte budget: one warning per limit and
+    /// address per 10 s (with how many were suppressed), so a throttled device is visible in
+    /// the log without a hostile one flooding it from ever new ports.
+    func readingPaused(_ pause: ReadPause, peer: String, ip: String, deviceID: String?, pauseMilliseconds: Int64?, now: Int64) {
         guard let suppressed = state.withLock({ $0.logLimiter.admit("\(pause)|\(ip)", now: now) }) else { return }
-        logger.warning("\(pause.rawValue)", metadata: [
-            "peer": "\(peer)", "device.id": "\(deviceID ?? "-")", "pause_ms": "\(pauseMilliseconds)",
-            "suppressed": "\(suppressed)",
-        ])
+        var metadata: Logger.Metadata = ["peer": "\(peer)", "device.id": "\(deviceID ?? "-")", "suppressed": "\(suppressed)"]
+        if let pauseMilliseconds { metadata["pause_ms"] = "\(pauseMilliseconds)" }
+        logger.warning("\(pause.rawValue)", metadata: metadata)
     }
 
     /// The bridge closed a device connection itself: counted, and logged once per reason and

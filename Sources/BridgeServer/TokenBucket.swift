@@ -24,6 +24,16 @@ struct TokenBucket: Sendable {
         return Int64((-tokens * 1000 / ratePerSecond).rounded(.up))
     }
 
+    /// Takes `count` tokens only if there are that many: for input that can be refused
+    /// without harm to a tracker within its budget (a datagram), where `take` is for input
+    /// already read. Refused input costs nothing, so a flood ends its penalty when it stops.
+    mutating func admit(_ count: Int, now: Int64) -> Bool {
+        refill(now: now)
+        guard tokens >= Double(count) else { return false }
+        tokens -= Double(count)
+        return true
+    }
+
     private mutating func refill(now: Int64) {
         // Milliseconds times the rate, then divided: exact for whole rates, so a debt is paid
         // on the very millisecond it was announced to be.

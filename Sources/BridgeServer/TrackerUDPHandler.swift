@@ -5,6 +5,11 @@ import NIOCore
 /// bound to the device id of a `UB05` seen from it. Every datagram is a complete byte
 /// stream (an open frame at its end is dead-lettered). Sessions expire after the idle
 /// timeout; bindings are remembered in the `UDPBindings` store so a restart keeps them.
+///
+/// A source address pays for its bytes as a TCP connection does (the byte budget), but a
+/// socket shared by every UDP tracker cannot stop reading for one of them: datagrams over
+/// the budget are dropped before they are parsed, and counted. A flood from a few
+/// addresses then costs a hash lookup per datagram instead of a dead letter each.
 final class TrackerUDPHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
@@ -15,6 +20,9 @@ final class TrackerUDPHandler: ChannelInboundHandler {
         var address: SocketAddress
         var ip: String
         var lastInput: Int64
+        var budget: TokenBucket?
+        /// Dropping datagrams since the last one admitted: logged once per spell.
+        var overBudget = false
     }
 
     private let context: ConnectionPipeline.Context
@@ -56,6 +64,23 @@ final class TrackerUDPHandler: ChannelInboundHandler {
         let now = wallClock()
         let address = envelope.remoteAddress
         var session = sessions.removeValue(forKey: address) ?? openSession(address: address, channel: context.channel, now: now)
+        if var budget = session.budget {
+            let admitted = budget.admit(envelope.data.readableBytes, now: Self.monotonicMilliseconds(context.eventLoop))
+            session.budget = budget
+            guard admitted else {
+                hub.metrics.udpDatagramsDropped.increment()
+                if !session.overBudget {
+                    session.overBudget = true
+                    hub.readingPaused(
+                        .datagramBudget, peer: session.pipeline.source.peer, ip: session.ip, deviceID: session.pipeline.deviceID,
+                        pauseMilliseconds: nil, now: now
+                    )
+                }
+                sessions[address] = session
+                return
+            }
+            session.overBudget = false
+        }
         session.lastInput = now
         session.pipeline.receive(envelope.data.readableBytesView, at: now, into: &outputs)
         session.pipeline.endOfInput(at: now, into: &outputs)
@@ -94,6 +119,12 @@ final class TrackerUDPHandler: ChannelInboundHandler {
             pipeline: ConnectionPipeline(context: context, source: PayloadSource(transport: .udp, peer: peer, instance: instance)),
             id: id, address: address, ip: address.ipAddress ?? peer, lastInput: now
         )
+        if settings.bytesPerSecond > 0 {
+            session.budget = TokenBucket(
+                ratePerSecond: Double(settings.bytesPerSecond), burst: Double(settings.byteBurst),
+                now: Self.monotonicMilliseconds(channel.eventLoop)
+            )
+        }
         if let deviceID = bindings?.deviceID(forPeer: peer, now: now, maxAge: settings.idleTimeout) {
             session.pipeline.resume(deviceID: deviceID)
         }
@@ -110,6 +141,10 @@ final class TrackerUDPHandler: ChannelInboundHandler {
         }
         hub.handle(outputs, session: session.id, source: session.pipeline.source, ip: session.ip, now: now)
         outputs.removeAll(keepingCapacity: true)
+    }
+
+    private static func monotonicMilliseconds(_ eventLoop: any EventLoop) -> Int64 {
+        Int64(eventLoop.now.uptimeNanoseconds / 1_000_000)
     }
 
     private func close(_ session: inout Session, now: Int64) {

@@ -121,6 +121,9 @@ let package = Package(
             name: "BridgeServerTests",
             dependencies: [
                 "BridgeServer", "TestSupport", "cctr-bridge", "Mosquitto", "Spool",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

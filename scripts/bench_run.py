@@ -8,13 +8,14 @@ at the time it was taken, since other work on the machine skews it.
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+from processes import stop
 
 BIN, OUT = sys.argv[1], sys.argv[2]
 DURATION = float(os.environ.get("BENCH_DURATION", "10"))
@@ -74,16 +75,6 @@ def wait_for_file(path, deadline_s=10.0):
         if time.monotonic() - start > deadline_s:
             raise RuntimeError(f"{path} did not appear")
         time.sleep(0.01)
-
-
-def stop(process, timeout=15):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class Broker:

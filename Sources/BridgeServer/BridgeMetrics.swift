@@ -31,9 +31,14 @@ public final class BridgeMetrics: Sendable {
     public let spoolDropped: CoreMetrics.Counter
     private let commands: [String: CoreMetrics.Counter]
     public let connectionsRefused: CoreMetrics.Counter
+    /// `cctr_udp_datagrams_dropped_total`: datagrams over their source address's byte budget,
+    /// dropped unparsed.
+    public let udpDatagramsDropped: CoreMetrics.Counter
     /// `cctr_accept_errors_total{reason}`: accepts that failed for lack of descriptors,
     /// `EMFILE` (this process's limit) or `ENFILE` (the system's).
     private let acceptErrors: [String: CoreMetrics.Counter]
+    /// `cctr_connections_closed_total{reason}`: device connections the bridge closed itself.
+    private let connectionsClosed: [ConnectionCloseReason: CoreMetrics.Counter]
 
     /// Message types with their own `cctr_frames_total{type,protocol}` series, per protocol;
     /// any other type counts as `unknown`.
@@ -90,8 +95,12 @@ public final class BridgeMetrics: Sendable {
             ($0, CoreMetrics.Counter(label: "cctr_commands_total", dimensions: [("status", $0)], factory: factory))
         })
         connectionsRefused = CoreMetrics.Counter(label: "cctr_connections_refused_total", dimensions: [], factory: factory)
+        udpDatagramsDropped = CoreMetrics.Counter(label: "cctr_udp_datagrams_dropped_total", dimensions: [], factory: factory)
         acceptErrors = Dictionary(uniqueKeysWithValues: Self.acceptErrorReasons.map {
             ($0, CoreMetrics.Counter(label: "cctr_accept_errors_total", dimensions: [("reason", $0)], factory: factory))
+        })
+        connectionsClosed = Dictionary(uniqueKeysWithValues: ConnectionCloseReason.allCases.map {
+            ($0, CoreMetrics.Counter(label: "cctr_connections_closed_total", dimensions: [("reason", $0.rawValue)], factory: factory))
         })
         mqttConnected.record(0)
         for gauge in connections.values { gauge.record(0) }
@@ -120,10 +129,22 @@ public final class BridgeMetrics: Sendable {
         acceptErrors[reason]?.increment()
     }
 
+    public func connectionClosed(_ reason: ConnectionCloseReason) {
+        connectionsClosed[reason]?.increment()
+    }
+
     /// The Prometheus text exposition of every metric.
     public func exposition() -> [UInt8] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer
     }
+}
+
+/// Why the bridge closed a device connection itself (`cctr_connections_closed_total{reason}`).
+public enum ConnectionCloseReason: String, CaseIterable, Sendable {
+    /// No frame completed for `--idle-timeout`.
+    case idle = "idle timeout"
+    /// More than two maximum frames of bytes without one valid frame: not a tracker.
+    case noValidFrame = "no valid frame"
 }

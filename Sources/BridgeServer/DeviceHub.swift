@@ -34,7 +34,7 @@ public final class DeviceHub: Sendable {
     private struct State: Sendable {
         var directory: DeviceDirectory
         var sessions: [DeviceDirectory.SessionID: SessionHandle] = [:]
-        var deadLetterWindow: RateWindow
+        var deadLetterLimit: DeadLetterLimit
         var logLimiter = LogLimiter()
     }
 
@@ -47,25 +47,45 @@ public final class DeviceHub: Sendable {
 
     public init(
         topics: TopicLayout, statusIntervalMilliseconds: Int64, sink: any MessageSink, metrics: BridgeMetrics,
-        logger: Logger, deadLettersPerIPPerSecond: Int = 5
+        logger: Logger, deadLettersPerIPPerSecond: Int = 5, deadLettersPerSecond: Int = 50
     ) {
         self.sink = sink
         self.metrics = metrics
         self.logger = logger
         state = Mutex(State(
             directory: DeviceDirectory(topics: topics, statusInterval: statusIntervalMilliseconds),
-            deadLetterWindow: RateWindow(perSecond: deadLettersPerIPPerSecond)
+            deadLetterLimit: DeadLetterLimit(perAddress: deadLettersPerIPPerSecond, total: deadLettersPerSecond)
         ))
     }
 
-    /// A session exceeded `--frame-rate-limit` and its reads pause: one warning per peer per
-    /// 10 s (with how many were suppressed), so a throttled device is visible in the log
-    /// without a hostile one flooding it.
-    func rateLimited(peer: String, deviceID: String?, pauseMilliseconds: Int64, now: Int64) {
-        guard let suppressed = state.withLock({ $0.logLimiter.admit("rate limit|\(peer)", now: now) }) else { return }
-        logger.warning("frame rate limit reached; reading paused", metadata: [
-            "peer": "\(peer)", "device.id": "\(deviceID ?? "-")", "pause_ms": "\(pauseMilliseconds)",
-            "suppressed": "\(suppressed)",
+    /// Why a session's input is held back: a TCP connection stops reading for a while, a UDP
+    /// source's datagrams are dropped.
+    enum ReadPause: String {
+        case frameRate = "frame rate limit reached; reading paused"
+        case byteBudget = "byte budget spent; reading paused"
+        case datagramBudget = "byte budget spent; datagrams dropped"
+    }
+
+    /// A session exceeded `--frame-rate-limit` or its byte budget: one warning per limit and
+    /// address per 10 s (with how many were suppressed), so a throttled device is visible in
+    /// the log without a hostile one flooding it from ever new ports.
+    func readingPaused(_ pause: ReadPause, peer: String, ip: String, deviceID: String?, pauseMilliseconds: Int64?, now: Int64) {
+        guard let suppressed = state.withLock({ $0.logLimiter.admit("\(pause)|\(ip)", now: now) }) else { return }
+        var metadata: Logger.Metadata = ["peer": "\(peer)", "device.id": "\(deviceID ?? "-")", "suppressed": "\(suppressed)"]
+        if let pauseMilliseconds { metadata["pause_ms"] = "\(pauseMilliseconds)" }
+        logger.warning("\(pause.rawValue)", metadata: metadata)
+    }
+
+    /// The bridge closed a device connection itself: counted, and logged once per reason and
+    /// address per 10 s, so a flood of reconnecting garbage senders leaves one line with a
+    /// count instead of one each.
+    func closedConnection(
+        _ reason: ConnectionCloseReason, peer: String, ip: String, deviceID: String?, detail: String, now: Int64
+    ) {
+        metrics.connectionClosed(reason)
+        guard let suppressed = state.withLock({ $0.logLimiter.admit("closed \(reason.rawValue)|\(ip)", now: now) }) else { return }
+        logger.notice("connection closed: \(reason.rawValue)", metadata: [
+            "peer": "\(peer)", "device.id": "\(deviceID ?? "-")", "detail": "\(detail)", "suppressed": "\(suppressed)",
         ])
     }
 
@@ -105,7 +125,8 @@ public final class DeviceHub: Sendable {
         }
     }
 
-    /// Acts on a pipeline's outputs, in order. `ip` keys the dead-letter rate limit.
+    /// Acts on a pipeline's outputs, in order. `ip` keys the dead-letter rate limit and the
+    /// dead-letter log lines (a connection flood comes from ever new ports of one address).
     public func handle(
         _ outputs: [ConnectionPipeline.Output], session: DeviceDirectory.SessionID, source: PayloadSource, ip: String,
         now: Int64
@@ -117,7 +138,7 @@ public final class DeviceHub: Sendable {
                 if case .deadLetter(let reason) = message.kind {
                     metrics.deadLettered(reason)
                     let (admitted, suppressed) = state.withLock { state in
-                        (state.deadLetterWindow.admit(ip, now: now), state.logLimiter.admit("\(reason.rawValue)|\(source.peer)", now: now))
+                        (state.deadLetterLimit.admit(ip: ip, now: now), state.logLimiter.admit("\(reason.rawValue)|\(ip)", now: now))
                     }
                     if let suppressed {
                         logger.notice("dead letter", metadata: [

@@ -9,11 +9,24 @@ public struct ListenerSettings: Sendable {
     public var maxConnections: Int
     /// 0 = off (`--max-connections-per-ip`).
     public var maxConnectionsPerIP: Int
+    /// The byte budget of each TCP connection, in bytes per second (0 = off): past it the
+    /// bridge stops reading that connection until it is back within the budget. Trackers send
+    /// well under 1 KiB/s; the default leaves 16 times that.
+    public var bytesPerSecond: Int
+    /// Bytes a connection may send at once beyond its rate: room for a tracker that uploads
+    /// its stored records after a gap (a thousand frames of ~130 bytes, as the frame-rate
+    /// limit's burst allows).
+    public var byteBurst: Int
 
-    public init(idleTimeout: Int64 = 1_800_000, frameRateLimit: Int = 100, maxConnections: Int = 100_000, maxConnectionsPerIP: Int = 0) {
+    public init(
+        idleTimeout: Int64 = 1_800_000, frameRateLimit: Int = 100, maxConnections: Int = 100_000, maxConnectionsPerIP: Int = 0,
+        bytesPerSecond: Int = 16_384, byteBurst: Int = 262_144
+    ) {
         self.idleTimeout = idleTimeout
         self.frameRateLimit = frameRateLimit
         self.maxConnections = maxConnections
         self.maxConnectionsPerIP = maxConnectionsPerIP
+        self.bytesPerSecond = bytesPerSecond
+        self.byteBurst = byteBurst
     }
 }

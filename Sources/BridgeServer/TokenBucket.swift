@@ -1,6 +1,7 @@
-/// The per-session frame rate limit (`--frame-rate-limit`: a rate and a burst). When it runs
-/// dry the listener stops reading that socket until tokens refill: excess frames wait in
-/// the kernel and on the device (backpressure) instead of being dropped.
+/// A rate and a burst per TCP connection: frames (`--frame-rate-limit`) or bytes (the byte
+/// budget). When it runs dry the listener stops reading that socket until tokens refill:
+/// excess input waits in the kernel and on the device (backpressure) instead of being
+/// dropped. Times are milliseconds of a monotonic clock.
 struct TokenBucket: Sendable {
     let ratePerSecond: Double
     let burst: Double
@@ -20,12 +21,23 @@ struct TokenBucket: Sendable {
         refill(now: now)
         tokens -= Double(count)
         guard tokens < 0 else { return 0 }
-        return Int64((-tokens / ratePerSecond * 1000).rounded(.up))
+        return Int64((-tokens * 1000 / ratePerSecond).rounded(.up))
+    }
+
+    /// Takes `count` tokens only if there are that many: for input that can be refused
+    /// without harm to a tracker within its budget (a datagram), where `take` is for input
+    /// already read. Refused input costs nothing, so a flood ends its penalty when it stops.
+    mutating func admit(_ count: Int, now: Int64) -> Bool {
+        refill(now: now)
+        guard tokens >= Double(count) else { return false }
+        tokens -= Double(count)
+        return true
     }
 
     private mutating func refill(now: Int64) {
-        let elapsed = Double(max(0, now - updatedAt)) / 1000
-        tokens = min(burst, tokens + elapsed * ratePerSecond)
+        // Milliseconds times the rate, then divided: exact for whole rates, so a debt is paid
+        // on the very millisecond it was announced to be.
+        tokens = min(burst, tokens + Double(max(0, now - updatedAt)) * ratePerSecond / 1000)
         updatedAt = now
     }
 }

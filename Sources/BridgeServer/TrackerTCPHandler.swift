@@ -3,34 +3,144 @@ import NIOCore
 
 /// One TCP connection from a tracker: bytes in, through a `ConnectionPipeline`, outputs to
 /// the `DeviceHub`. Runs on the channel's event loop only, so it holds its state without
-/// locks. Handles the idle timeout, the frame-rate limit and a congested sink (both pause
-/// reads), and the ageing of frames held before the login.
-final class TrackerTCPHandler: ChannelInboundHandler {
+/// locks.
+///
+/// A connection pays for its own bytes, whoever else shares its address (carrier NAT puts
+/// many trackers behind one):
+/// - the frame-rate limit, the byte budget and a congested sink pause reading, by
+///   withholding the `read` that NIO asks for after each read (as postgres-nio does), so
+///   nothing is buffered: excess bytes wait in the kernel and then in the device;
+/// - a connection that sends more than two maximum frames of bytes without one valid frame
+///   is closed, counted and logged: it is not a tracker, and reading it costs every tracker
+///   on its event loop;
+/// - a connection that completes no frame for `--idle-timeout` is closed (bytes alone do
+///   not count: a slow loris never completes one).
+///
+/// Durations (limits, idle time) come from the event loop's monotonic `now`, timestamps
+/// (`received_at`, the age of held frames) from the injected wall clock; an
+/// `EmbeddedEventLoop` drives both in virtual time.
+final class TrackerTCPHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// How long reading stays paused while the sink reports congestion, before looking again.
+    static let congestionPause: Int64 = 100
 
     private var pipeline: ConnectionPipeline
     private let hub: DeviceHub
     private let settings: ListenerSettings
     private let ip: String
+    private let wallClock: @Sendable () -> Int64
+    /// Bytes without a valid frame past which the connection is closed.
+    private let garbageLimit: Int
     private var session: DeviceDirectory.SessionID = 0
     private var outputs: [ConnectionPipeline.Output] = []
-    private var bucket: TokenBucket?
+    private var frameBucket: TokenBucket?
+    private var byteBucket: TokenBucket?
+    private var bytesWithoutFrame = 0
+    private var lastFrame: Int64 = 0
     private var paused = false
+    /// NIO asked to read while reading was paused: read once the pause ends.
+    private var readWithheld = false
+    private var closing = false
+    private var resumeTask: Scheduled<Void>?
     private var heldTick: Scheduled<Void>?
-    private var idleCheck: RepeatedTask?
-    private var lastInput: Int64 = 0
-    private var channel: (any Channel)?
+    private var idleCheck: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
 
-    init(context: ConnectionPipeline.Context, hub: DeviceHub, settings: ListenerSettings, peer: String, ip: String, instance: String) {
+    init(
+        context: ConnectionPipeline.Context, hub: DeviceHub, settings: ListenerSettings, peer: String, ip: String, instance: String,
+        wallClock: @escaping @Sendable () -> Int64
+    ) {
         pipeline = ConnectionPipeline(context: context, source: PayloadSource(transport: .tcp, peer: peer, instance: instance))
         self.hub = hub
         self.settings = settings
         self.ip = ip
+        self.wallClock = wallClock
+        garbageLimit = 2 * context.codec.maxFrameBytes
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
+        self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        let buffer = unwrapInboundIn(data)
+        let now = wallClock()
+        let elapsed = monotonicMilliseconds(context.eventLoop)
+        pipeline.receive(buffer.readableBytesView, at: now, into: &outputs)
+        var frames = 0
+        for case .decoded in outputs { frames += 1 }
+        deliver(now: now)
+        if frames > 0 {
+            lastFrame = elapsed
+            bytesWithoutFrame = 0
+        } else {
+            bytesWithoutFrame += buffer.readableBytes
+            if bytesWithoutFrame > garbageLimit {
+                close(context: context, reason: .noValidFrame, detail: "\(bytesWithoutFrame) bytes without a valid frame")
+                return
+            }
+        }
+        var pause: Int64 = 0
+        if var bucket = frameBucket, frames > 0 {
+            let wait = bucket.take(frames, now: elapsed)
+            frameBucket = bucket
+            if wait > 0, !paused {
+                hub.readingPaused(.frameRate, peer: pipeline.source.peer, ip: ip, deviceID: pipeline.deviceID, pauseMilliseconds: wait, now: now)
+            }
+            pause = wait
+        }
+        if var bucket = byteBucket {
+            let wait = bucket.take(buffer.readableBytes, now: elapsed)
+            byteBucket = bucket
+            if wait > 0, !paused {
+                hub.readingPaused(.byteBudget, peer: pipeline.source.peer, ip: ip, deviceID: pipeline.deviceID, pauseMilliseconds: wait, now: now)
+            }
+            pause = max(pause, wait)
+        }
+        if hub.sink.isCongested { pause = max(pause, Self.congestionPause) }
+        if pause > 0 { pauseReading(context: context, milliseconds: pause) }
+        scheduleHeldTick(context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelTimers()
+        let now = wallClock()
+        pipeline.close(at: now, into: &outputs)
+        deliver(now: now)
+        hub.unregister(session)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    /// NIO asks for the next read after every read (autoRead); while paused the request is
+    /// kept and honoured when the pause ends, so the socket is not polled meanwhile.
+    func read(context: ChannelHandlerContext) {
+        if paused {
+            readWithheld = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func start(context: ChannelHandlerContext) {
         let channel = context.channel
-        self.channel = channel
         session = hub.register(DeviceHub.SessionHandle(
             transport: .tcp, peer: pipeline.source.peer,
             close: { channel.close(promise: nil) },
@@ -40,113 +150,108 @@ final class TrackerTCPHandler: ChannelInboundHandler {
                 }
             }
         ))
-        let now = WallClock.milliseconds()
-        lastInput = now
+        let elapsed = monotonicMilliseconds(context.eventLoop)
+        lastFrame = elapsed
         if settings.frameRateLimit > 0 {
-            bucket = TokenBucket(ratePerSecond: Double(settings.frameRateLimit), burst: Double(settings.frameRateLimit * 10), now: now)
+            frameBucket = TokenBucket(ratePerSecond: Double(settings.frameRateLimit), burst: Double(settings.frameRateLimit * 10), now: elapsed)
         }
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let interval = TimeAmount.milliseconds(max(1000, min(settings.idleTimeout / 4, 60_000)))
-        idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            let handler = loopBound.value
-            if WallClock.milliseconds() - handler.lastInput >= handler.settings.idleTimeout {
-                channel.close(promise: nil)
-            }
+        if settings.bytesPerSecond > 0 {
+            byteBucket = TokenBucket(ratePerSecond: Double(settings.bytesPerSecond), burst: Double(settings.byteBurst), now: elapsed)
         }
-        context.fireChannelActive()
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        let now = WallClock.milliseconds()
-        pipeline.receive(buffer.readableBytesView, at: now, into: &outputs)
-        var frames = 0
-        for case .decoded in outputs { frames += 1 }
-        // The idle timeout is "time without a frame": bytes that never complete one (a slow
-        // loris dripping a byte a second, or garbage) must not keep the connection open.
-        if frames > 0 { lastInput = now }
-        deliver(now: now)
-        if var bucket, frames > 0 {
-            let pause = bucket.take(frames, now: now)
-            self.bucket = bucket
-            if pause > 0, !paused {
-                hub.rateLimited(peer: pipeline.source.peer, deviceID: pipeline.deviceID, pauseMilliseconds: pause, now: now)
-                pauseReading(context: context, milliseconds: pause)
-            }
-        }
-        if hub.sink.isCongested {
-            pauseReading(context: context, milliseconds: 100)
-        }
-        scheduleHeldTick(on: context.eventLoop)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        idleCheck?.cancel()
-        heldTick?.cancel()
-        pipeline.close(at: WallClock.milliseconds(), into: &outputs)
-        deliver(now: WallClock.milliseconds())
-        hub.unregister(session)
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+        scheduleIdleCheck(context: context, in: settings.idleTimeout)
     }
 
     private func deliver(now: Int64) {
         guard !outputs.isEmpty else { return }
-        if let channel {
+        if let context {
             for case .answer(let bytes) in outputs {
-                channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
             }
         }
         hub.handle(outputs, session: session, source: pipeline.source, ip: ip, now: now)
         outputs.removeAll(keepingCapacity: true)
     }
 
+    private func close(context: ChannelHandlerContext, reason: ConnectionCloseReason, detail: String) {
+        guard !closing else { return }
+        closing = true
+        hub.closedConnection(reason, peer: pipeline.source.peer, ip: ip, deviceID: pipeline.deviceID, detail: detail, now: wallClock())
+        context.close(promise: nil)
+    }
+
     /// Stops reading for a while; bytes wait in the socket buffers, then in the device.
     private func pauseReading(context: ChannelHandlerContext, milliseconds: Int64) {
-        pauseReading(channel: context.channel, milliseconds: milliseconds)
-    }
-
-    private func pauseReading(channel: any Channel, milliseconds: Int64) {
         guard !paused else { return }
         paused = true
-        channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        let loopBound = NIOLoopBound(self, eventLoop: channel.eventLoop)
-        channel.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
-            loopBound.value.resumeReading(channel: channel)
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        resumeTask = context.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
+            loopBound.value.resumeReading()
         }
     }
 
-    /// Reads already under way when the pause began (NIO finishes its read loop) may have
-    /// deepened the rate-limit debt: pause again until it is paid, so the long-run rate stays
-    /// within `--frame-rate-limit` whatever the chunking; likewise while the sink is congested.
-    private func resumeReading(channel: any Channel) {
+    /// Reads already under way when the pause began may have deepened the debt: pause again
+    /// until it is paid, so the long-run rates stay within the limits whatever the chunking;
+    /// likewise while the sink is congested.
+    private func resumeReading() {
+        resumeTask = nil
         paused = false
-        var wait: Int64 = hub.sink.isCongested ? 100 : 0
-        if var bucket {
-            wait = max(wait, bucket.take(0, now: WallClock.milliseconds()))
-            self.bucket = bucket
+        guard let context, !closing else { return }
+        let elapsed = monotonicMilliseconds(context.eventLoop)
+        var wait: Int64 = hub.sink.isCongested ? Self.congestionPause : 0
+        if var bucket = frameBucket {
+            wait = max(wait, bucket.take(0, now: elapsed))
+            frameBucket = bucket
+        }
+        if var bucket = byteBucket {
+            wait = max(wait, bucket.take(0, now: elapsed))
+            byteBucket = bucket
         }
         if wait > 0 {
-            pauseReading(channel: channel, milliseconds: wait)
-        } else {
-            channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            pauseReading(context: context, milliseconds: wait)
+        } else if readWithheld {
+            readWithheld = false
+            context.read()
+        }
+    }
+
+    /// Closes the connection once no frame has completed for `--idle-timeout`; checks only
+    /// when that could be true, so a busy connection costs no timer per frame.
+    private func scheduleIdleCheck(context: ChannelHandlerContext, in milliseconds: Int64) {
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        idleCheck = context.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
+            let handler = loopBound.value
+            guard let context = handler.context else { return }
+            let quiet = handler.monotonicMilliseconds(context.eventLoop) - handler.lastFrame
+            if quiet >= handler.settings.idleTimeout {
+                handler.close(context: context, reason: .idle, detail: "no frame for \(quiet / 1000) s")
+            } else {
+                handler.scheduleIdleCheck(context: context, in: handler.settings.idleTimeout - quiet)
+            }
         }
     }
 
     /// Held frames must age out even when the device goes quiet.
-    private func scheduleHeldTick(on eventLoop: any EventLoop) {
+    private func scheduleHeldTick(context: ChannelHandlerContext) {
         guard heldTick == nil, pipeline.session.heldCount > 0 else { return }
-        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
-        heldTick = eventLoop.scheduleTask(in: .milliseconds(pipeline.context.limits.heldFramesMaxAge + 1000)) {
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        heldTick = context.eventLoop.scheduleTask(in: .milliseconds(pipeline.context.limits.heldFramesMaxAge + 1000)) {
             let handler = loopBound.value
             handler.heldTick = nil
-            let now = WallClock.milliseconds()
+            guard let context = handler.context else { return }
+            let now = handler.wallClock()
             handler.pipeline.tick(now: now, into: &handler.outputs)
             handler.deliver(now: now)
-            handler.scheduleHeldTick(on: eventLoop)
+            handler.scheduleHeldTick(context: context)
         }
+    }
+
+    private func cancelTimers() {
+        idleCheck?.cancel()
+        heldTick?.cancel()
+        resumeTask?.cancel()
+    }
+
+    private func monotonicMilliseconds(_ eventLoop: any EventLoop) -> Int64 {
+        Int64(eventLoop.now.uptimeNanoseconds / 1_000_000)
     }
 }

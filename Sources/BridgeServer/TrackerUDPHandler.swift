@@ -5,6 +5,11 @@ import NIOCore
 /// bound to the device id of a `UB05` seen from it. Every datagram is a complete byte
 /// stream (an open frame at its end is dead-lettered). Sessions expire after the idle
 /// timeout; bindings are remembered in the `UDPBindings` store so a restart keeps them.
+///
+/// A source address pays for its bytes as a TCP connection does (the byte budget), but a
+/// socket shared by every UDP tracker cannot stop reading for one of them: datagrams over
+/// the budget are dropped before they are parsed, and counted. A flood from a few
+/// addresses then costs a hash lookup per datagram instead of a dead letter each.
 final class TrackerUDPHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
@@ -15,6 +20,9 @@ final class TrackerUDPHandler: ChannelInboundHandler {
         var address: SocketAddress
         var ip: String
         var lastInput: Int64
+        var budget: TokenBucket?
+        /// Dropping datagrams since the last one admitted: logged once per spell.
+        var overBudget = false
     }
 
     private let context: ConnectionPipeline.Context
@@ -22,17 +30,22 @@ final class TrackerUDPHandler: ChannelInboundHandler {
     private let settings: ListenerSettings
     private let instance: String
     private let bindings: UDPBindings?
+    private let wallClock: @Sendable () -> Int64
     private var sessions: [SocketAddress: Session] = [:]
     private var outputs: [ConnectionPipeline.Output] = []
     private var sweep: RepeatedTask?
     private var channel: (any Channel)?
 
-    init(context: ConnectionPipeline.Context, hub: DeviceHub, settings: ListenerSettings, instance: String, bindings: UDPBindings?) {
+    init(
+        context: ConnectionPipeline.Context, hub: DeviceHub, settings: ListenerSettings, instance: String, bindings: UDPBindings?,
+        wallClock: @escaping @Sendable () -> Int64
+    ) {
         self.context = context
         self.hub = hub
         self.settings = settings
         self.instance = instance
         self.bindings = bindings
+        self.wallClock = wallClock
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -40,16 +53,34 @@ final class TrackerUDPHandler: ChannelInboundHandler {
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let interval = TimeAmount.milliseconds(max(1000, min(settings.idleTimeout / 4, 30_000)))
         sweep = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            loopBound.value.expireIdle(now: WallClock.milliseconds())
+            let handler = loopBound.value
+            handler.expireIdle(now: handler.wallClock())
         }
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        let now = WallClock.milliseconds()
+        let now = wallClock()
         let address = envelope.remoteAddress
         var session = sessions.removeValue(forKey: address) ?? openSession(address: address, channel: context.channel, now: now)
+        if var budget = session.budget {
+            let admitted = budget.admit(envelope.data.readableBytes, now: Self.monotonicMilliseconds(context.eventLoop))
+            session.budget = budget
+            guard admitted else {
+                hub.metrics.udpDatagramsDropped.increment()
+                if !session.overBudget {
+                    session.overBudget = true
+                    hub.readingPaused(
+                        .datagramBudget, peer: session.pipeline.source.peer, ip: session.ip, deviceID: session.pipeline.deviceID,
+                        pauseMilliseconds: nil, now: now
+                    )
+                }
+                sessions[address] = session
+                return
+            }
+            session.overBudget = false
+        }
         session.lastInput = now
         session.pipeline.receive(envelope.data.readableBytesView, at: now, into: &outputs)
         session.pipeline.endOfInput(at: now, into: &outputs)
@@ -63,7 +94,7 @@ final class TrackerUDPHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         sweep?.cancel()
-        let now = WallClock.milliseconds()
+        let now = wallClock()
         for (_, var session) in sessions {
             close(&session, now: now)
         }
@@ -88,6 +119,12 @@ final class TrackerUDPHandler: ChannelInboundHandler {
             pipeline: ConnectionPipeline(context: context, source: PayloadSource(transport: .udp, peer: peer, instance: instance)),
             id: id, address: address, ip: address.ipAddress ?? peer, lastInput: now
         )
+        if settings.bytesPerSecond > 0 {
+            session.budget = TokenBucket(
+                ratePerSecond: Double(settings.bytesPerSecond), burst: Double(settings.byteBurst),
+                now: Self.monotonicMilliseconds(channel.eventLoop)
+            )
+        }
         if let deviceID = bindings?.deviceID(forPeer: peer, now: now, maxAge: settings.idleTimeout) {
             session.pipeline.resume(deviceID: deviceID)
         }
@@ -104,6 +141,10 @@ final class TrackerUDPHandler: ChannelInboundHandler {
         }
         hub.handle(outputs, session: session.id, source: session.pipeline.source, ip: session.ip, now: now)
         outputs.removeAll(keepingCapacity: true)
+    }
+
+    private static func monotonicMilliseconds(_ eventLoop: any EventLoop) -> Int64 {
+        Int64(eventLoop.now.uptimeNanoseconds / 1_000_000)
     }
 
     private func close(_ session: inout Session, now: Int64) {

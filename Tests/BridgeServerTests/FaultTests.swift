@@ -187,13 +187,19 @@ extension Tag {
         broker.stop()
         let spool = Self.spoolDirectory()
         defer { try? FileManager.default.removeItem(at: spool) }
+        // Without the frame-rate limit: reads are fair (4 KiB a turn), so its burst of 1000
+        // would pause this one device long before the spool and its queue fill, and the frames
+        // would trickle in at 100/s instead of stopping. The spool (about 600 records) and the
+        // queue in front of it (4096) fill with about 4,700 frames: 8,000 are sent, past the
+        // byte budget's burst too, which slows the device but does not stop it.
         let bridge = BridgeProcess(arguments: [
             "--mqtt-url", broker.url, "--spool-dir", spool.path, "--spool-max-bytes", "262144", "--spool-full", "block",
+            "--frame-rate-limit", "0",
         ])
         try bridge.start()
         let fleet = SequencedFleet(count: 1, prefix: "BLK")
         try fleet.connect(port: bridge.tcpPort)
-        let total = 4000
+        let total = 8000
         let sending = Task.detached {
             for _ in 0..<total { fleet.sendRound() }
         }

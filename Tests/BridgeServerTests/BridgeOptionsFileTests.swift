@@ -98,4 +98,21 @@ import Testing
         #expect(nested.devicePassword(for: "CC8011400042499") == "654321")
         #expect(nested.devicePassword(for: "tracker_2") == "111111")
     }
+
+    /// A bad JSON config file names the line and column of its first problem; a trailing
+    /// comma (which Foundation's decoder would accept) is one.
+    @Test(arguments: [
+        ("{\n  \"publish.raw\": true,\n}", "line 3, column 1: expected a string key"),
+        ("{\n  \"publish.raw\": true\n  \"spool.dir\": \"/s\"\n}", "line 3, column 3"),
+        ("{\"a\": [1, 2,]}", "line 1, column 13"),
+    ])
+    func badJSONNamesTheLineAndColumn(_ text: String, _ expected: String) {
+        do {
+            _ = try load("bad.json", text)
+            Issue.record("loaded a bad file")
+        } catch {
+            #expect("\(error)".contains(expected), "\(error)")
+            #expect("\(error)".contains("bad.json"), "\(error)")
+        }
+    }
 }

@@ -1,10 +1,15 @@
 /// Finds where JSON text first goes wrong, for a `rejected` reason a controller's author
 /// can act on ("expected ':' at byte 14"); Foundation's decoder only says that the data is
 /// not valid, and accepts trailing commas. Nesting deeper than 64 levels is refused too,
-/// since no command needs it.
-enum JSONSyntax {
+/// since no command needs it. The JSON config file is checked the same way.
+public enum JSONSyntax {
     /// The first problem as `"<what> at byte <offset>"` (0-based), or `nil` if none is found.
     static func firstError(in bytes: [UInt8]) -> String? {
+        firstProblem(in: bytes).map { "\($0.what) at byte \($0.offset)" }
+    }
+
+    /// The first problem and its 0-based byte offset, or `nil` if the text is strict JSON.
+    public static func firstProblem(in bytes: [UInt8]) -> (what: String, offset: Int)? {
         var scanner = Scanner(bytes: bytes)
         do throws(Problem) {
             scanner.skipSpace()
@@ -13,7 +18,7 @@ enum JSONSyntax {
             if scanner.index < bytes.count { throw Problem("unexpected content after the value", at: scanner.index) }
             return nil
         } catch {
-            return "\(error.what) at byte \(error.offset)"
+            return (error.what, error.offset)
         }
     }
 

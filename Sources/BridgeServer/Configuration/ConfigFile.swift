@@ -1,3 +1,4 @@
+import BridgeCore
 import TrackerCodec
 import Foundation
 import Yams
@@ -66,6 +67,15 @@ struct ConfigFile: Sendable, Equatable {
         let tree: Tree
         do {
             if isJSON {
+                // Foundation's decoder accepts trailing commas and says nothing of where the
+                // text breaks: check it strictly first, and name the line and column.
+                let bytes = [UInt8](data)
+                if let problem = JSONSyntax.firstProblem(in: bytes) {
+                    let before = bytes[..<min(problem.offset, bytes.count)]
+                    let line = before.filter { $0 == 0x0A }.count + 1
+                    let column = before.count - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+                    throw failure("line \(line), column \(column): \(problem.what)")
+                }
                 tree = try JSONDecoder().decode(Tree.self, from: data)
             } else {
                 guard let text = String(data: data, encoding: .utf8) else { throw failure("the file is not UTF-8") }

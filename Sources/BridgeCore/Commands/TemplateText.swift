@@ -201,8 +201,6 @@ public struct FrameText: Sendable, Equatable {
     /// `yymmddhhmmss` of `milliseconds` (Unix epoch) in a zone `offsetSeconds` east of UTC.
     static func header(milliseconds: Int64, offsetSeconds: Int) -> String {
         let seconds = (milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000) + Int64(offsetSeconds)
-        let c = CivilDateTime(secondsSinceEpoch: seconds)
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : String(v) }
-        return two(((c.year % 100) + 100) % 100) + two(c.month) + two(c.day) + two(c.hour) + two(c.minute) + two(c.second)
+        return CivilDateTime(secondsSinceEpoch: seconds).compactDigits(yearDigits: 2)
     }
 }

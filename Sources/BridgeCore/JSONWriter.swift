@@ -148,7 +148,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// The bytes as a string of lowercase hex digits, two per byte.
-    mutating func hexString(_ value: some Collection<UInt8>) {
+    public mutating func hexString(_ value: some Collection<UInt8>) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         for byte in value {

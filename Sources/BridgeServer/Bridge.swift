@@ -31,6 +31,7 @@ public final class Bridge: Sendable {
     private let bindings: UDPBindings?
     private let group: MultiThreadedEventLoopGroup
     private let health: HealthServer
+    private let board = StatusBoard()
     private let startedAt: Int64
     private let state = Mutex(RunState())
     private let started = Latch()
@@ -84,12 +85,13 @@ public final class Bridge: Sendable {
         pipeline = PublishPipeline(spool: spool, client: client, metrics: metrics, logger: logger, window: options.mqttMaxInflight)
         hub = DeviceHub(
             topics: topics, statusIntervalMilliseconds: options.statusInterval.wholeMilliseconds,
-            sink: pipeline, metrics: metrics, logger: logger
+            sink: StatusBoard.Tap(board: board, sink: pipeline), metrics: metrics, logger: logger
         )
         let retained = RetainedPositions()
         for observer in try BridgeFeatures.observers(options: options, topics: topics, retained: retained, logger: logger) {
             hub.addObserver(observer)
         }
+        hub.addObserver(board)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let isAllowed: @Sendable (String) -> Bool
         if let allowlist = try Allowlist.load(path: options.allowlist) {
@@ -113,12 +115,27 @@ public final class Bridge: Sendable {
             ),
             instance: options.instance, bindings: bindings, logger: logger
         )
+        if options.httpToken == nil, !options.metricsListen.isLoopback {
+            logger.warning("the status page and /api/ are open to anyone who reaches --metrics-listen: set --http-token", metadata: [
+                "metrics": "\(options.metricsListen.hostAndPort)",
+            ])
+        }
         let client = self.client
         let listening = self.listening
         let pipeline = self.pipeline
+        let spool = self.spool
+        let startedAt = self.startedAt
+        let facts: @Sendable () -> StatusFacts = {
+            let statistics = spool.statistics
+            return StatusFacts(
+                instance: options.instance, version: BridgeVersion.current, startedAt: startedAt, brokerURL: options.mqttURL,
+                publishesInFlight: pipeline.publishesInFlight, spoolBytes: statistics.bytes,
+                spoolPending: statistics.pendingRecords, spoolOldestAcceptedAt: pipeline.oldestPendingAcceptedAt(startedAt: startedAt))
+        }
         health = HealthServer(
             host: options.metricsListen.host, port: options.metricsListen.port, metrics: metrics, group: group,
-            logger: logger, refreshMetrics: { pipeline.reportSpoolStatistics() }
+            logger: logger, refreshMetrics: { pipeline.reportSpoolStatistics() },
+            status: StatusEndpoints(api: StatusAPI(board: board, facts: facts), token: options.httpToken)
         ) {
             let up = listening.value
             let connected = client.isConnected
@@ -184,6 +201,7 @@ public final class Bridge: Sendable {
             $0.healthChannel = healthChannel
             $0.healthPort = healthChannel.localAddress?.port
         }
+        board.listening(on: bound.map(\.description))
         listening.set(true)
         started.open()
         logger.info("cctr-bridge started", metadata: [
@@ -308,12 +326,14 @@ public final class Bridge: Sendable {
             case .connected(let version, _):
                 logger.info("broker connected", metadata: ["mqtt.protocol": "\(version)"])
                 pipeline.connectionChanged(connected: true)
+                board.brokerChanged(connected: true, mqttProtocol: version.description, now: WallClock.milliseconds())
                 publishBridgeState(version: version)
                 hub.republish()
                 hub.notify(.brokerConnected(now: WallClock.milliseconds()))
             case .disconnected(let reason):
                 logger.warning("broker disconnected", metadata: ["reason": "\(reason.map { "\($0)" } ?? "clean")"])
                 pipeline.connectionChanged(connected: false)
+                board.brokerChanged(connected: false, mqttProtocol: nil, now: WallClock.milliseconds())
             case .message(let message):
                 handleIncoming(message)
             }

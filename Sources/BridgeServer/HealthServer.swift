@@ -6,7 +6,8 @@ import ServiceLifecycle
 
 /// The HTTP endpoint on `--metrics-listen`: `/metrics` (Prometheus text), `/healthz` (the
 /// process is up) and `/readyz` (listeners up and broker connected; 503 with the reason
-/// otherwise). Kept on its own address, loopback by default, away from the device port.
+/// otherwise), and the operator's status page with its JSON API (`StatusEndpoints`). Kept
+/// on its own address, loopback by default, away from the device port.
 public final class HealthServer: Sendable {
     public typealias Readiness = @Sendable () -> (ready: Bool, detail: String)
 
@@ -15,6 +16,7 @@ public final class HealthServer: Sendable {
     private let metrics: BridgeMetrics
     private let readiness: Readiness
     private let refreshMetrics: @Sendable () -> Void
+    private let status: StatusEndpoints?
     private let group: any EventLoopGroup
     private let logger: Logger
 
@@ -22,8 +24,10 @@ public final class HealthServer: Sendable {
     /// (the spool) rather than updated on the hot path.
     public init(
         host: String, port: Int, metrics: BridgeMetrics, group: any EventLoopGroup, logger: Logger,
-        refreshMetrics: @escaping @Sendable () -> Void = {}, readiness: @escaping Readiness
+        refreshMetrics: @escaping @Sendable () -> Void = {}, status: StatusEndpoints? = nil,
+        readiness: @escaping Readiness
     ) {
+        self.status = status
         self.host = host
         self.port = port
         self.metrics = metrics
@@ -38,12 +42,14 @@ public final class HealthServer: Sendable {
         let metrics = self.metrics
         let readiness = self.readiness
         let refreshMetrics = self.refreshMetrics
+        let status = self.status
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(HealthHandler(metrics: metrics, refreshMetrics: refreshMetrics, readiness: readiness))
+                    channel.pipeline.addHandler(HealthHandler(
+                        metrics: metrics, refreshMetrics: refreshMetrics, readiness: readiness, status: status))
                 }
             }
             .bind(host: host, port: port)
@@ -58,30 +64,30 @@ private final class HealthHandler: ChannelInboundHandler, Sendable {
     let metrics: BridgeMetrics
     let refreshMetrics: @Sendable () -> Void
     let readiness: HealthServer.Readiness
+    let status: StatusEndpoints?
 
-    init(metrics: BridgeMetrics, refreshMetrics: @escaping @Sendable () -> Void, readiness: @escaping HealthServer.Readiness) {
+    init(
+        metrics: BridgeMetrics, refreshMetrics: @escaping @Sendable () -> Void, readiness: @escaping HealthServer.Readiness,
+        status: StatusEndpoints?
+    ) {
         self.metrics = metrics
         self.refreshMetrics = refreshMetrics
         self.readiness = readiness
+        self.status = status
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(let request) = unwrapInboundIn(data) else { return }
-        let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
-        let (status, contentType, body): (HTTPResponseStatus, String, [UInt8])
-        switch (request.method, path) {
-        case (.GET, "/metrics"):
-            refreshMetrics()
-            (status, contentType, body) = (.ok, "text/plain; version=0.0.4; charset=utf-8", metrics.exposition())
-        case (.GET, "/healthz"):
-            (status, contentType, body) = (.ok, "text/plain", Array("ok\n".utf8))
-        case (.GET, "/readyz"):
-            let (ready, detail) = readiness()
-            (status, contentType, body) = (ready ? .ok : .serviceUnavailable, "text/plain", Array((detail + "\n").utf8))
-        default:
-            (status, contentType, body) = (.notFound, "text/plain", Array("not found\n".utf8))
-        }
         var headers = HTTPHeaders()
+        let (status, contentType, body): (HTTPResponseStatus, String, [UInt8])
+        if let answer = self.status?.respond(
+            method: request.method, uri: request.uri, headers: request.headers, now: WallClock.milliseconds())
+        {
+            (status, contentType, body) = (answer.status, answer.contentType, request.method == .HEAD ? [] : answer.body)
+            headers.add(contentsOf: answer.headers)
+        } else {
+            (status, contentType, body) = health(request)
+        }
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: String(body.count))
         headers.add(name: "Connection", value: "close")
@@ -89,5 +95,22 @@ private final class HealthHandler: ChannelInboundHandler, Sendable {
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// `/metrics`, `/healthz`, `/readyz`: open whatever `--http-token` says.
+    private func health(_ request: HTTPRequestHead) -> (HTTPResponseStatus, String, [UInt8]) {
+        let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
+        switch (request.method, path) {
+        case (.GET, "/metrics"):
+            refreshMetrics()
+            return (.ok, "text/plain; version=0.0.4; charset=utf-8", metrics.exposition())
+        case (.GET, "/healthz"):
+            return (.ok, "text/plain", Array("ok\n".utf8))
+        case (.GET, "/readyz"):
+            let (ready, detail) = readiness()
+            return (ready ? .ok : .serviceUnavailable, "text/plain", Array((detail + "\n").utf8))
+        default:
+            return (.notFound, "text/plain", Array("not found\n".utf8))
+        }
     }
 }

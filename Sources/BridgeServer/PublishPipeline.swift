@@ -39,6 +39,8 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     private let droppedReported = Mutex<UInt64>(0)
     private let congested = Atomic<Bool>(false)
     private let appendFailures = Atomic<Int>(0)
+    /// `acceptedAt` of the newest acknowledged record, for the status page's oldest record age.
+    private let lastAcknowledgedAcceptedAt = Atomic<Int64>(0)
 
     public init(spool: Spool, client: MosquittoClient, metrics: BridgeMetrics, logger: Logger, window: Int = 256) {
         self.spool = spool
@@ -189,6 +191,18 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         }
     }
 
+    /// Publishes awaiting their PUBACK (`--mqtt-max-inflight` at most).
+    public var publishesInFlight: Int { window.taken }
+
+    /// When the oldest record in the spool was accepted, at the latest: records are published
+    /// in order, so every pending one came after the newest acknowledged one (records replayed
+    /// from an earlier run count from `startedAt`). nil when the spool is empty.
+    public func oldestPendingAcceptedAt(startedAt: Int64) -> Int64? {
+        guard spool.statistics.pendingRecords > 0 else { return nil }
+        let acknowledged = lastAcknowledgedAcceptedAt.load(ordering: .relaxed)
+        return acknowledged > 0 ? acknowledged : startedAt
+    }
+
     /// Spool size and drops as metrics, read from the spool when `/metrics` is scraped rather
     /// than after every append on the hot path.
     func reportSpoolStatistics() {
@@ -245,6 +259,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
             switch result {
             case .success:
                 spool.acknowledge(entry.id)
+                _ = self.lastAcknowledgedAcceptedAt.max(record.acceptedAt, ordering: .relaxed)
                 let latency = max(0, WallClock.milliseconds() - record.acceptedAt)
                 metrics.publishSeconds.recordNanoseconds(latency * 1_000_000)
             case .failure(let error) where error.kind == .notConnected || error.kind == .shutdown:

@@ -36,6 +36,29 @@ public enum PayloadScripts {
         return "{\"topic\":\(topicJSON),\"payload\":\(payloadJSON),\"qos\":\(qos),\"retain\":\(retain)}"
     }
 
+    /// Validates whole documents against `schemas/<schema>.schema.json` (the status API's
+    /// answers), with date-time formats checked; the output names each failure.
+    public static func validate(documents: [(schema: String, json: [UInt8])]) throws -> Result {
+        let program = """
+            import json, pathlib, sys
+            from jsonschema import Draft202012Validator
+            root = pathlib.Path(sys.argv[1])
+            failed = 0
+            for case in json.load(sys.stdin):
+                schema = json.loads((root / (case["schema"] + ".schema.json")).read_text())
+                validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+                for error in validator.iter_errors(json.loads(case["json"])):
+                    failed += 1
+                    print(case["schema"], "/".join(map(str, error.absolute_path)), error.message)
+            print(f"{failed} failed")
+            sys.exit(1 if failed else 0)
+            """
+        let cases = documents.map { ["schema": $0.schema, "json": String(decoding: $0.json, as: UTF8.self)] }
+        let input = try JSONSerialization.data(withJSONObject: cases)
+        let schemas = PublicFrame.packageRoot.appendingPathComponent("schemas").path
+        return try python(["-c", program, schemas], input: input)
+    }
+
     /// Renders Jinja2 templates the way Home Assistant's MQTT integration does for incoming
     /// payloads: `value` is the payload text, `value_json` the parsed payload, `this` the
     /// entity's current state object (`state`, `attributes`). Each case is

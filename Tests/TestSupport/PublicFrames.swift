@@ -95,5 +95,10 @@ public enum JSONValue: Codable, Sendable, Equatable {
         return nil
     }
 
+    public var array: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
     public var isNull: Bool { self == .null }
 }

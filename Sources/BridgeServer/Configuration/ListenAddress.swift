@@ -18,6 +18,11 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
+    /// Reachable from this host only: `127.0.0.0/8`, `::1` or `localhost`.
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
     /// Parses the text form; `nil` when it is not `[scheme://]HOST:PORT` with a port 0-65535.
     public init?(_ text: String) {
         var rest = Substring(text)

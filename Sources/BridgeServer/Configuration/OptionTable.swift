@@ -67,11 +67,17 @@ public struct OptionTable: Sendable {
     /// Always `.tcp`: the HTTP endpoints have no UDP side.
     public let metricsListen: BridgeOption<ListenAddress> = .parsed(
         "metrics-listen", default: ListenAddress(transport: .tcp, host: "127.0.0.1", port: 9888),
-        .text(allowed: "HOST:PORT, IPv6 as [::1]:9888"), help: "HTTP address of /metrics, /healthz, /readyz.",
+        .text(allowed: "HOST:PORT, IPv6 as [::1]:9888"), help: "HTTP address of the status page / and /api/, and of /metrics, /healthz, /readyz.",
         parse: { text in
             ListenAddress(text).flatMap { $0.transport == .udp ? nil : ListenAddress(transport: .tcp, host: $0.host, port: $0.port) }
         },
         print: { $0.hostAndPort })
+
+    /// `nil`: the status page and `/api/` are open to whoever reaches `--metrics-listen`.
+    public let httpToken: BridgeOption<String?> = .optional(
+        "http-token", allowed: "printable ASCII without spaces",
+        help: "Protects the status page / and /api/ (Authorization: Bearer T, or ?token=T); /healthz, /readyz, /metrics stay open.",
+        isValid: { token in token.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } })
 
     /// `nil`: a bounded in-memory queue that a restart loses.
     public let spoolDir: BridgeOption<String?> = .optional(

@@ -207,10 +207,11 @@ def run(args) -> list[str]:
         if args.screenshot:
             # A few seconds of traffic so the sparklines show something.
             for _ in range(8):
-                for s in sockets[1:3]:
-                    s.sendall(b"*170821223045UB00HSO^")
                 sockets[0].sendall(b"*161101144927UD00144927A1203.5394S07657.7255W000.4161101255.0011111111L022043^")
+                sockets[1].sendall(b"*170821223045UB00HSO^")
+                sockets[2].sendall(b"*HQ,4105131188,V1,101212,A,2106.8799,S,14910.2583,E,0.00,000,241126,FFFFFBFF#")
                 time.sleep(0.25)
+            sockets[1].sendall(b"*170821223045UD00TRUNCATED^")
             time.sleep(1.6)
             shot = tools.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
             Path(args.screenshot).write_bytes(base64.b64decode(shot["data"]))

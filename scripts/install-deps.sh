@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing cctr-bridge needs, only when it is missing:
-# Debian's libmosquitto-dev, mosquitto, mosquitto-clients and systemd (for
-# `systemd-analyze verify`), and the Python checkers of scripts/requirements-ci.txt.
+# Debian's libmosquitto-dev, mosquitto, mosquitto-clients, systemd (for
+# `systemd-analyze verify`) and chromium (the status page's browser test,
+# scripts/browser_test.py), and the Python checkers of scripts/requirements-ci.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,7 @@ dpkg -s libmosquitto-dev >/dev/null 2>&1 || missing+=(libmosquitto-dev)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}"
     SUDO=""
@@ -18,6 +20,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y "${missing[@]}"
 fi
 # The mosquitto package starts a system broker on 1883; tests and the demo use their own.
-if ! python3 -c 'import jsonschema, rfc3339_validator, yaml, kubernetes_validate, check_jsonschema' 2>/dev/null; then
+if ! python3 -c 'import jsonschema, rfc3339_validator, yaml, kubernetes_validate, check_jsonschema, websocket' 2>/dev/null; then
     python3 -m pip install --quiet -r scripts/requirements-ci.txt
 fi

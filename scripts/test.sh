@@ -4,6 +4,7 @@
 #   2. cctr-bridge decode over the public sample frames and hostile input, every payload
 #      validated against schemas/ (and the schemas' own examples)
 #   3. the deployment files (systemd-analyze, Kubernetes and compose schemas, ACL)
+#   4. the status page in headless Chromium against a live bridge (scripts/browser_test.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -19,3 +20,4 @@ scripts/decode-samples.sh >"$decoded"
 python3 scripts/validate_payloads.py --lines "$decoded"
 python3 scripts/validate_payloads.py --examples
 scripts/check_deploy.sh
+python3 scripts/browser_test.py --bridge .build/debug/cctr-bridge

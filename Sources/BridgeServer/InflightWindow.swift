@@ -46,12 +46,6 @@ final class InflightWindow: Sendable {
         }
     }
 
-    /// Slots taken: publishes awaiting their PUBACK, plus any the publisher holds briefly
-    /// while it takes records (the status page's "in flight").
-    var taken: Int {
-        state.withLock { capacity - $0.available }
-    }
-
     func release(_ count: Int) {
         guard count > 0 else { return }
         let (room, empty) = state.withLock { state -> ([CheckedContinuation<Void, Never>], [CheckedContinuation<Void, Never>]) in

@@ -39,6 +39,9 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     private let droppedReported = Mutex<UInt64>(0)
     private let congested = Atomic<Bool>(false)
     private let appendFailures = Atomic<Int>(0)
+    /// Publishes handed to the client and not completed yet (the window's slots also count
+    /// those the publisher holds while it waits for records).
+    private let awaitingAcknowledgement = Atomic<Int>(0)
     /// `acceptedAt` of the newest acknowledged record, for the status page's oldest record age.
     private let lastAcknowledgedAcceptedAt = Atomic<Int64>(0)
 
@@ -192,7 +195,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     }
 
     /// Publishes awaiting their PUBACK (`--mqtt-max-inflight` at most).
-    public var publishesInFlight: Int { window.taken }
+    public var publishesInFlight: Int { awaitingAcknowledgement.load(ordering: .relaxed) }
 
     /// When the oldest record in the spool was accepted, at the latest: records are published
     /// in order, so every pending one came after the newest acknowledged one (records replayed
@@ -253,9 +256,11 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         let logger = self.logger
         let failed = failedSinceRequeue
         let properties = PublishProperties(correlationData: record.correlationData)
+        awaitingAcknowledgement.add(1, ordering: .relaxed)
         client.publish(
             topic: record.topic, payload: record.payload, qos: Int(record.qos), retain: record.retain, properties: properties
         ) { result in
+            self.awaitingAcknowledgement.subtract(1, ordering: .relaxed)
             switch result {
             case .success:
                 spool.acknowledge(entry.id)

@@ -65,7 +65,7 @@ import TestSupport
     @Test func tableHoldsTheContractOptionsAndTheAdditions() {
         let additions: Set = ["mqtt-max-inflight"]
         let contract = """
-            listen mqtt-url mqtt-protocol h02-binary-length mqtt-ca-file mqtt-cert-file mqtt-key-file mqtt-session-expiry topic-base
+            listen mqtt-url mqtt-protocol http-token h02-binary-length mqtt-ca-file mqtt-cert-file mqtt-key-file mqtt-session-expiry topic-base
             instance metrics-listen spool-dir spool-sync spool-sync-interval spool-max-bytes spool-full commands
             device-tz speed-unit max-frame-bytes idle-timeout status-interval publish-raw allowlist ha-discovery
             ha-prefix owntracks-base share-group shutdown-timeout mqtt-password-file device-password command-ttl
@@ -92,6 +92,7 @@ import TestSupport
         // A non-default value for every option, as text.
         let values: [String: String] = [
             "listen": "udp://127.0.0.1:7000", "mqtt-url": "mqtts://bridge@broker.example:8884", "h02-binary-length": "45", "mqtt-protocol": "3.1.1",
+            "http-token": "T0ken",
             "mqtt-ca-file": "/ca.pem", "mqtt-cert-file": "/c.pem", "mqtt-key-file": "/k.pem",
             "mqtt-session-expiry": "77", "mqtt-max-inflight": "50", "topic-base": "fleet/a", "instance": "east-1",
             "metrics-listen": "[::1]:9000", "spool-dir": "/spool", "spool-sync": "always",

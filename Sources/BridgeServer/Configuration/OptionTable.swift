@@ -31,6 +31,12 @@ public struct OptionTable: Sendable {
         help: "MQTT version: auto (5, falling back to 3.1.1 on a refusal or a connection closed before CONNACK), 5, or 3.1.1.",
         parse: { MQTTProtocolSetting(rawValue: $0) }, print: { $0.rawValue })
 
+    /// `nil`: the status page and `/api/` are open to whoever reaches `--metrics-listen`.
+    public let httpToken: BridgeOption<String?> = .optional(
+        "http-token", allowed: "printable ASCII without spaces",
+        help: "Protects the status page / and /api/ (Authorization: Bearer T, or ?token=T); /healthz, /readyz, /metrics stay open.",
+        isValid: { token in token.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } })
+
     public let h02BinaryLength: BridgeOption<H02BinaryLength> = .parsed(
         "h02-binary-length", default: .auto, .choice(["auto"] + H02BinaryLength.lengths.map(String.init)),
         help: "Length of H02 binary ($) frames over TCP; auto reads it from the connection's first one.",
@@ -72,12 +78,6 @@ public struct OptionTable: Sendable {
             ListenAddress(text).flatMap { $0.transport == .udp ? nil : ListenAddress(transport: .tcp, host: $0.host, port: $0.port) }
         },
         print: { $0.hostAndPort })
-
-    /// `nil`: the status page and `/api/` are open to whoever reaches `--metrics-listen`.
-    public let httpToken: BridgeOption<String?> = .optional(
-        "http-token", allowed: "printable ASCII without spaces",
-        help: "Protects the status page / and /api/ (Authorization: Bearer T, or ?token=T); /healthz, /readyz, /metrics stay open.",
-        isValid: { token in token.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } })
 
     /// `nil`: a bounded in-memory queue that a restart loses.
     public let spoolDir: BridgeOption<String?> = .optional(

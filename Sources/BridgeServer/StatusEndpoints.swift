@@ -71,7 +71,8 @@ public struct StatusEndpoints: Sendable {
     private func authorized(headers: HTTPHeaders, query: String) -> Bool {
         guard let token else { return true }
         var matched = false
-        for value in headers["Authorization"] where value.hasPrefix("Bearer ") {
+        // The scheme is case-insensitive (RFC 9110).
+        for value in headers["Authorization"] where value.prefix(7).lowercased() == "bearer " {
             matched = Self.constantTimeEqual(Array(value.utf8.dropFirst(7)), token) || matched
         }
         for pair in query.split(separator: "&") where pair.hasPrefix("token=") {

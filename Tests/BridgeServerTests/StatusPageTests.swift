@@ -79,6 +79,50 @@ import Testing
         #expect(try get(fixture, "/api/devices/NOSUCHDEVICE").status == 404)
     }
 
+    /// The device page keeps the last 20 frames, newest first, whatever the device sent.
+    @Test func aDeviceKeepsItsLastTwentyFrames() async throws {
+        let fixture = try await BridgeFixture.start()
+        let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
+        try tracker.send(Self.login)
+        for second in 10..<40 {
+            try tracker.send("*1708212230\(second)UB00HSO^")
+        }
+        try await waitFor("31 frames") {
+            try json(get(fixture, "/api/devices/\(Self.device)"))["device"]?["frames"]?.number == 31
+        }
+        let frames = try #require(try json(get(fixture, "/api/devices/\(Self.device)"))["frames"]?.array)
+        #expect(frames.count == 20)
+        #expect(frames.first?["raw"]?.string == "*170821223039UB00HSO^")
+        #expect(frames.last?["raw"]?.string == "*170821223020UB00HSO^")
+        #expect(frames.allSatisfy { $0["decoded"]?["content"]?.string == "heartbeat" })
+    }
+
+    /// A broker outage shows on the bridge panel: disconnected since when, records piling up
+    /// in the spool with the oldest one's age, and all of it clearing once the broker is back.
+    @Test func aBrokerOutageShowsInTheBridgeAnswer() async throws {
+        let fixture = try await BridgeFixture.start()
+        let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
+        try tracker.send(Self.login)
+        try await waitFor("the device") { try json(get(fixture, "/api/devices"))["devices"]?.array?.count == 1 }
+        let connectedSince = try json(get(fixture, "/api/bridge"))["broker"]?["since"]?.string
+        fixture.broker.stop()
+        try await waitFor("the broker down") { try json(get(fixture, "/api/bridge"))["broker"]?["connected"]?.bool == false }
+        try tracker.send("*161101144927UD00144927A1203.5394S07657.7255W000.4161101255.0011111111L022043^")
+        try await waitFor("a pending record") {
+            try (json(get(fixture, "/api/bridge"))["publish"]?["spool_pending"]?.number ?? 0) > 0
+        }
+        let down = try json(get(fixture, "/api/bridge"))
+        #expect(down["broker"]?["since"]?.string != connectedSince)
+        #expect(down["publish"]?["spool_oldest_age_ms"]?.number != nil)
+        #expect((down["publish"]?["spool_bytes"]?.number ?? 0) > 0)
+        try fixture.broker.start()
+        try await waitFor("the spool drained") {
+            let publish = try json(get(fixture, "/api/bridge"))["publish"]
+            return publish?["spool_pending"]?.number == 0 && publish?["spool_oldest_age_ms"]?.isNull == true
+        }
+        #expect(try json(get(fixture, "/api/bridge"))["broker"]?["connected"]?.bool == true)
+    }
+
     @Test func attackerTextArrivesIntactAndEscaped() async throws {
         let fixture = try await BridgeFixture.start()
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
@@ -127,6 +171,7 @@ import Testing
         #expect(try get(fixture, "/").headers["www-authenticate"]?.hasPrefix("Bearer") == true)
         #expect(try get(fixture, "/", headers: ["Authorization": "Bearer s3cret-T0ken"]).status == 200)
         #expect(try get(fixture, "/api/bridge", headers: ["Authorization": "Bearer s3cret-T0ken"]).status == 200)
+        #expect(try get(fixture, "/api/bridge", headers: ["Authorization": "bearer s3cret-T0ken"]).status == 200)
         #expect(try get(fixture, "/api/bridge?token=s3cret-T0ken").status == 200)
         #expect(try get(fixture, "/?token=s3cret%2DT0ken").status == 200)
         for path in ["/healthz", "/readyz", "/metrics", "/app.js", "/app.css"] {

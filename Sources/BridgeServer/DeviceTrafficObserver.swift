@@ -3,7 +3,7 @@ import TrackerCodec
 import Mosquitto
 
 /// Behaviour layered on device traffic (downlink commands, Home Assistant discovery,
-/// OwnTracks) without the hub knowing each feature. The hub calls every observer, in order,
+/// OwnTracks, the status page) without the hub knowing each feature. The hub calls every observer, in order,
 /// on the thread of the connection the event came from; what an observer returns is
 /// published right after the event's own messages.
 public protocol DeviceTrafficObserver: Sendable {

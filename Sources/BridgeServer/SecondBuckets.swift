@@ -7,11 +7,11 @@ struct SecondBuckets: Sendable, Equatable {
     /// The second (since the epoch) of the newest bucket.
     private var newest: Int64 = 0
 
-    mutating func add(at milliseconds: Int64, count: Int = 1) {
+    mutating func add(at milliseconds: Int64) {
         let second = milliseconds / 1000
         advance(to: second)
         // A clock step backwards lands in the newest bucket rather than rewriting history.
-        counts[Self.slot(max(second, newest))] += count
+        counts[Self.slot(max(second, newest))] += 1
     }
 
     /// The counts of the 60 seconds ending at `milliseconds`, oldest first (the current,

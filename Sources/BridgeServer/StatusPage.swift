@@ -240,8 +240,11 @@ enum StatusPage {
               const x = sortKey(a, view.sort), y = sortKey(b, view.sort);
               return (x < y ? -1 : x > y ? 1 : 0) * view.dir;
             });
-            $("devices-count").textContent = "(" + rows.length + " of " + view.devices.length + ")";
-            $("devices").tBodies[0].replaceChildren.apply($("devices").tBodies[0], rows.map(deviceRow));
+            // A large fleet: the first rows of the sorted, filtered list; the filter finds the rest.
+            const shown = rows.slice(0, 500);
+            $("devices-count").textContent = "(" + rows.length + " of " + view.devices.length
+              + (shown.length < rows.length ? ", first " + shown.length + " shown" : "") + ")";
+            $("devices").tBodies[0].replaceChildren.apply($("devices").tBodies[0], shown.map(deviceRow));
             document.querySelectorAll("#devices th").forEach(function (th) {
               th.className = th.dataset.sort === view.sort ? (view.dir > 0 ? "sorted-asc" : "sorted-desc") : "";
             });

@@ -312,11 +312,14 @@ public final class Bridge: Sendable {
         }
     }
 
-    /// Drives the observers' deadlines (command expiry) about once a second.
+    /// Drives the observers' deadlines (command expiry) about once a second, and samples the
+    /// spool for the status page's oldest record age.
     private func tickLoop() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
-            hub.notify(.tick(now: WallClock.milliseconds()))
+            let now = WallClock.milliseconds()
+            pipeline.sampleSpool(now: now)
+            hub.notify(.tick(now: now))
         }
     }
 

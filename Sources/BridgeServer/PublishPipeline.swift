@@ -42,8 +42,11 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     /// Publishes handed to the client and not completed yet (the window's slots also count
     /// those the publisher holds while it waits for records).
     private let awaitingAcknowledgement = Atomic<Int>(0)
-    /// `acceptedAt` of the newest acknowledged record, for the status page's oldest record age.
+    /// `acceptedAt` of the newest acknowledged record, and the last time the spool was seen
+    /// empty (`sampleSpool`): every pending record came after both, which bounds the status
+    /// page's oldest record age.
     private let lastAcknowledgedAcceptedAt = Atomic<Int64>(0)
+    private let spoolSeenEmptyAt = Atomic<Int64>(0)
 
     public init(spool: Spool, client: MosquittoClient, metrics: BridgeMetrics, logger: Logger, window: Int = 256) {
         self.spool = spool
@@ -197,13 +200,23 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     /// Publishes awaiting their PUBACK (`--mqtt-max-inflight` at most).
     public var publishesInFlight: Int { awaitingAcknowledgement.load(ordering: .relaxed) }
 
-    /// When the oldest record in the spool was accepted, at the latest: records are published
-    /// in order, so every pending one came after the newest acknowledged one (records replayed
-    /// from an earlier run count from `startedAt`). nil when the spool is empty.
+    /// The earliest time the oldest record in the spool can have been accepted: records are
+    /// published in order, so every pending one came after the newest acknowledged one and
+    /// after the spool was last seen empty (records replayed from an earlier run count from
+    /// `startedAt`). Exact to about a second when the spool fills during an outage. nil when
+    /// the spool is empty.
     public func oldestPendingAcceptedAt(startedAt: Int64) -> Int64? {
         guard spool.statistics.pendingRecords > 0 else { return nil }
-        let acknowledged = lastAcknowledgedAcceptedAt.load(ordering: .relaxed)
-        return acknowledged > 0 ? acknowledged : startedAt
+        let bound = max(lastAcknowledgedAcceptedAt.load(ordering: .relaxed), spoolSeenEmptyAt.load(ordering: .relaxed))
+        return bound > 0 ? bound : startedAt
+    }
+
+    /// Notes whether the spool is empty now; called about once a second (one spool lock), so
+    /// that a record arriving after a quiet hour is not taken for an hour old.
+    public func sampleSpool(now: Int64) {
+        if spool.statistics.pendingRecords == 0 {
+            _ = spoolSeenEmptyAt.max(now, ordering: .relaxed)
+        }
     }
 
     /// Spool size and drops as metrics, read from the spool when `/metrics` is scraped rather

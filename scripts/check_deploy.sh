@@ -46,7 +46,7 @@ done < <(find deploy -name '*.yaml' -o -name '*.yml' | sort)
 # The example config: every key is an option of the contract's command-line table.
 check "deploy/config.example.yaml keys are known options" python3 - <<'PY'
 import sys, yaml
-options = """listen mqtt-url mqtt-ca-file mqtt-cert-file mqtt-key-file mqtt-session-expiry topic-base
+options = """listen mqtt-url http-token mqtt-ca-file mqtt-cert-file mqtt-key-file mqtt-session-expiry topic-base
 instance metrics-listen spool-dir spool-sync spool-sync-interval spool-max-bytes spool-full commands
 device-tz speed-unit max-frame-bytes idle-timeout status-interval publish-raw allowlist ha-discovery
 ha-prefix owntracks-base share-group shutdown-timeout mqtt-password-file device-password command-ttl

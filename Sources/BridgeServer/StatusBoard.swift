@@ -71,7 +71,7 @@ public final class StatusBoard: DeviceTrafficObserver {
         var truncated: Bool
     }
 
-    struct Command: Sendable {
+    struct Command: Sendable, Equatable {
         var id: String?
         var deviceID: String
         var type: String?
@@ -155,15 +155,18 @@ public final class StatusBoard: DeviceTrafficObserver {
         }
         state.withLock { state in
             state.frames.add(at: now)
-            var device = state.devices.removeValue(forKey: deviceID) ?? Device()
-            device.frames += 1
-            device.lastSeen = now
-            device.protocolName = message.protocolName
-            if let fix { device.lastFix = fix }
-            if device.recent.count == Self.framesKept { device.recent.removeFirst() }
-            device.recent.append(kept)
-            state.devices[deviceID] = device
+            Self.received(kept, fix: fix, into: &state.devices[deviceID, default: Device()])
         }
+    }
+
+    /// Updates the device in place (one hash lookup, its ring not copied).
+    private static func received(_ frame: Frame, fix: Fix?, into device: inout Device) {
+        device.frames += 1
+        device.lastSeen = frame.receivedAt
+        device.protocolName = frame.protocolName
+        if let fix { device.lastFix = fix }
+        if device.recent.count == framesKept { device.recent.removeFirst() }
+        device.recent.append(frame)
     }
 
     /// The device listeners as bound (ports chosen by the system filled in).
@@ -193,8 +196,7 @@ public final class StatusBoard: DeviceTrafficObserver {
                 state.deadLetters.append(letter)
             }
         case .commandResult:
-            // A copy for a controller's response topic carries correlation data: counted once.
-            guard message.correlationData == nil, let command = Self.command(message.payload) else { return }
+            guard let command = Self.command(message.payload) else { return }
             state.withLock { Self.record(command, in: &$0) }
         default:
             break
@@ -204,6 +206,8 @@ public final class StatusBoard: DeviceTrafficObserver {
     private static func record(_ command: Command, in state: inout State) {
         let key = "\(command.deviceID)\u{0}\(command.id ?? "")"
         if command.isFinal {
+            // The copy for a controller's response topic follows its original at once.
+            if state.results.last == command { return }
             state.inFlight[key] = nil
             if state.results.count == resultsKept { state.results.removeFirst() }
             state.results.append(command)

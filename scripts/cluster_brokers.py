@@ -88,7 +88,7 @@ class RabbitCluster:
         for node in self.nodes:
             self._start(node)
         for node in self.nodes:
-            self._ctl(node, "await_startup", timeout=120)
+            self._await_startup(node)
         for node in self.nodes[1:]:
             self._ctl(node, "stop_app")
             self._ctl(node, "join_cluster", self.nodes[0]["name"])
@@ -138,6 +138,18 @@ class RabbitCluster:
         if check and result.returncode != 0:
             raise RuntimeError(f"rabbitmqctl {' '.join(args)} on {node['name']}: {result.stderr.strip()[-400:]}")
         return result
+
+    def _await_startup(self, node, deadline_s=300):
+        """`-detached` returns before the node registers with epmd, and `await_startup`
+        fails at once on a node not registered yet: retry until it waits for real."""
+        deadline = time.monotonic() + deadline_s
+        while True:
+            result = self._ctl(node, "await_startup", timeout=deadline_s, check=False)
+            if result.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{node['name']} did not start: {result.stderr.strip()[-400:]}")
+            time.sleep(1)
 
     def _pid(self, node):
         try:

@@ -304,9 +304,12 @@ def main():
         urls = brokers.urls
         log(f"{kind} up after {time.monotonic() - started:.0f} s: {' '.join(urls)}")
         node_a, node_b = urls[0], urls[-1]
+        # Subscribed before the bridges start: on RabbitMQ a wildcard subscription gets no
+        # retained messages, so the observer must see every status live.
+        observer = Observer(node_b)
+        time.sleep(1)
         bridges = [Bridge(bin_dir, workdir, "A", [node_a, node_b]), Bridge(bin_dir, workdir, "B", [node_b, node_a])]
         a, b = bridges
-        observer = Observer(node_b)
         wait_for("the observer to see both bridges online",
                  lambda: observer.matching(f"{BASE}/bridge/A/state") and observer.matching(f"{BASE}/bridge/B/state"), 10)
         # Live ownership needs both bridges subscribed before the trackers arrive.

@@ -83,6 +83,13 @@ class RabbitCluster:
         self.epmd = subprocess.Popen(["epmd", "-port", str(self.epmd_port), "-address", "127.0.0.1"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.nodes = []
+        try:
+            self._start_cluster(nodes)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_cluster(self, nodes):
         for index in range(1, nodes + 1):
             self.nodes.append(self._configure(index))
         for node in self.nodes:
@@ -192,3 +199,84 @@ def _alive(pid):
 
 def rabbitmq_available():
     return os.path.exists(f"{RABBIT_BIN}/rabbitmq-server") and shutil.which("erl") is not None
+
+
+class EjabberdCluster:
+    """N ejabberd nodes with `mod_mqtt` joined into one cluster: MQTT 5 with response
+    topics, but no `$share` (a `$share` SUBSCRIBE closes the connection) and retained
+    messages kept on the node that took them. Runs as the `ejabberd` user (ejabberdctl
+    switches to it), so its directory is handed to that user. Clients log in as
+    `bridge` / `secret`."""
+
+    kind = "ejabberd"
+    user, password = "bridge", "secret"
+
+    def __init__(self, workdir, nodes=2, log=print):
+        self.base = os.path.join(workdir, "ejabberd")
+        os.makedirs(self.base)
+        os.chmod(workdir, 0o755)
+        # ejabberdctl starts Erlang's port mapper on its default port when none runs; stop
+        # it at the end only then.
+        self.own_epmd = not port_open(4369)
+        self.nodes = []
+        try:
+            self._start_cluster(nodes)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_cluster(self, nodes):
+        for index in range(1, nodes + 1):
+            node = {"name": f"cctrej{index}x{os.getpid()}@localhost", "dir": os.path.join(self.base, f"node{index}"),
+                    "mqtt": free_port()}
+            for sub in ("spool", "logs"):
+                os.makedirs(os.path.join(node["dir"], sub))
+            with open(os.path.join(node["dir"], "ejabberd.yml"), "w") as f:
+                f.write("hosts: [localhost]\nloglevel: warning\nauth_method: [internal]\n"
+                        f"listen:\n  - {{port: {node['mqtt']}, ip: \"127.0.0.1\", module: mod_mqtt}}\n"
+                        "modules:\n  mod_mqtt:\n    access_publish: {\"#\": [allow]}\n"
+                        "    access_subscribe: {\"#\": [allow]}\n")
+            self.nodes.append(node)
+        subprocess.run(["chown", "-R", "ejabberd", self.base], check=True)
+        for node in self.nodes:
+            self._ctl(node, "start")
+        for node in self.nodes:
+            wait_until(f"{node['name']} to start", lambda: self._ctl(node, "status", check=False).returncode == 0, 60)
+        for node in self.nodes[1:]:
+            self._ctl(node, "join_cluster", self.nodes[0]["name"])
+        self._ctl(self.nodes[0], "register", self.user, "localhost", self.password)
+        for node in self.nodes:
+            wait_until(f"MQTT on {node['name']}", lambda: port_open(node["mqtt"]), 30)
+        self.urls = [f"mqtt://{self.user}@127.0.0.1:{node['mqtt']}" for node in self.nodes]
+
+    def _ctl(self, node, *args, check=True):
+        d = node["dir"]
+        result = subprocess.run(
+            ["ejabberdctl", "--node", node["name"], "--spool", f"{d}/spool", "--logs", f"{d}/logs",
+             "--config", f"{d}/ejabberd.yml", "--config-dir", d, *args],
+            capture_output=True, text=True, timeout=120)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"ejabberdctl {' '.join(args)} on {node['name']}: {result.stdout.strip()[-400:]}")
+        return result
+
+    def _pids(self, node):
+        result = subprocess.run(["pgrep", "-f", "--", f"-sname {node['name'].split('@')[0]}|-name {node['name']}"],
+                                capture_output=True, text=True)
+        return [int(pid) for pid in result.stdout.split()]
+
+    def kill(self, index):
+        for pid in self._pids(self.nodes[index]):
+            os.kill(pid, signal.SIGKILL)
+        wait_until(f"{self.nodes[index]['name']} to die", lambda: not port_open(self.nodes[index]["mqtt"]), 20)
+
+    def stop(self):
+        for node in self.nodes:
+            if port_open(node["mqtt"]):
+                self._ctl(node, "stop", check=False)
+        for node in self.nodes:
+            for pid in self._pids(node):
+                os.kill(pid, signal.SIGKILL)
+        if self.own_epmd:
+            epmd = subprocess.run(["pgrep", "-x", "epmd"], capture_output=True, text=True).stdout.split()
+            for pid in epmd:
+                os.kill(int(pid), signal.SIGTERM)

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Scale-out test: two bridges, one fleet, on a real broker cluster (scripts/cluster-test.sh).
 
-Usage: cluster_run.py BIN_DIR {mosquitto|rabbitmq}
+Usage: cluster_run.py BIN_DIR {mosquitto|rabbitmq|ejabberd}
 
 Two bridge instances, A and B, each with its own tracker port and spool. On RabbitMQ, A is
 connected to node 1 and B to node 2 (each given the other node as its failover URL), and
 the controller and the observer sit on the node that does not hold the tracker, so every
-command and result crosses the cluster. On Mosquitto, both share one broker and `$share`.
+command and result crosses the cluster. ejabberd is run the same way: MQTT 5 but no `$share`
+(it closes the connection on a `$share` SUBSCRIBE) and node-local retained messages. On
+Mosquitto, both share one broker and `$share`.
 
 Scenarios, each checked from what a tracker received on its socket and what an observer
 subscribed to `<base>/#` saw:
@@ -16,7 +18,7 @@ subscribed to `<base>/#` saw:
              B and gets the frame once, with one final result;
   moving     a UDP device on A outside its reply window: the command is queued on A; the
              device then logs in on B over TCP and the command follows it there, once;
-  failover   (RabbitMQ) trackers on A send numbered positions while node 1 is killed: A
+  failover   (clusters) trackers on A send numbered positions while node 1 is killed: A
              fails over to node 2, and the observer on node 2 gets every accepted position.
 Loopback only; every wait has a deadline. Exit 0 when every check passed, 1 otherwise.
 """
@@ -31,7 +33,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster_brokers import Mosquitto, RabbitCluster, free_port, port_open, wait_until  # noqa: E402
+from cluster_brokers import EjabberdCluster, Mosquitto, RabbitCluster, free_port, port_open, wait_until  # noqa: E402
 from processes import stop  # noqa: E402
 
 BASE = "cctr"
@@ -47,9 +49,17 @@ def check(name, ok, detail=""):
     log(f"{'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}")
 
 
+PASSWORD = {}
+
+
 def mqtt_args(url):
-    host, port = url.removeprefix("mqtt://").rsplit(":", 1)
-    return ["-h", host, "-p", port, "-V", "mqttv311"]
+    """mosquitto_pub/sub arguments for `mqtt://[user@]host:port` (the password of a user
+    is the broker's, in PASSWORD)."""
+    address = url.removeprefix("mqtt://")
+    user, _, address = address.rpartition("@")
+    host, port = address.rsplit(":", 1)
+    credentials = ["-u", user, "-P", PASSWORD[user]] if user else []
+    return ["-h", host, "-p", port, "-V", "mqttv311", *credentials]
 
 
 def carscop_login(device_id, odometer=0):
@@ -112,7 +122,10 @@ class Bridge:
                 "--log-format", "text", *extra]
         for url in urls:
             args += ["--mqtt-url", url]
-        self.process = subprocess.Popen(args, stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
+        env = dict(os.environ)
+        if PASSWORD:
+            env["CCTR_MQTT_PASSWORD"] = next(iter(PASSWORD.values()))
+        self.process = subprocess.Popen(args, stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT, env=env)
         wait_until(f"bridge {instance} to listen", lambda: port_open(self.port), 30)
         wait_until(f"bridge {instance} to be ready", self.ready, 60)
 
@@ -126,6 +139,12 @@ class Bridge:
 
     def stop(self):
         stop(self.process)
+
+    def connected_to(self, url):
+        """True when the log says the bridge connected to `url`'s port (at some time)."""
+        port = url.rsplit(":", 1)[1]
+        with open(self.log_path, errors="replace") as f:
+            return any("connected to MQTT broker" in line and f":{port}" in line for line in f)
 
     def tail(self, lines=15):
         with open(self.log_path, errors="replace") as f:
@@ -195,21 +214,21 @@ def one_final(observer, device_id, command_id):
     return len(finals) == 1, f"{len(finals)} final results: {[r.get('status') for r in finals]}"
 
 
-def scenario_online(a, controller_url, observer):
+def scenario_online(a, controllers, observer):
     device = "CLUSTERONLINE01"
     tracker = TCPTracker(a.port)
     tracker.send(carscop_login(device))
     check("online: tracker logged in on A", wait_for("status online on A", lambda: online_on(observer, device, a.instance)))
-    for index, url in enumerate(controller_url):
+    for index, (where, url) in enumerate(controllers):
         command_id = f"online-{index}"
         data = f"PINGONLINE{index}"
         publish(url, f"{BASE}/{device}/cmd", command(command_id, data))
         got = wait_for(f"{data} at the tracker", lambda: tracker.count(data.encode()) >= 1)
         settle()
-        check(f"online: command published on node {index + 1} reached the tracker once",
+        check(f"online: command published {where} reached the tracker once",
               got and tracker.count(data.encode()) == 1, f"seen {tracker.count(data.encode())} times")
         ok, detail = one_final(observer, device, command_id)
-        check(f"online: command published on node {index + 1} has one final result", ok, detail)
+        check(f"online: command published {where} has one final result", ok, detail)
     tracker.close()
 
 
@@ -252,6 +271,8 @@ def scenario_moving(a, b, controller_url, observer):
 
 
 def scenario_failover(a, cluster, observer):
+    node_1, node_2 = cluster.urls[0], cluster.urls[1]
+    check("failover: bridge A starts on node 1", a.connected_to(node_1) and not a.connected_to(node_2))
     devices = [f"CLUSTERFAIL{index:04d}" for index in range(10)]
     trackers = []
     for device in devices:
@@ -274,6 +295,7 @@ def scenario_failover(a, cluster, observer):
             killed = True
         time.sleep(0.1)
     log(f"sent {sent} positions ({odometer} per tracker)")
+    check("failover: bridge A moved to node 2", wait_for("A on node 2", lambda: a.connected_to(node_2), 30))
 
     def delivered():
         seen = set()
@@ -299,6 +321,10 @@ def main():
         if kind == "rabbitmq":
             log("starting a two-node RabbitMQ cluster (about 30 s to a few minutes)")
             brokers = RabbitCluster(workdir)
+        elif kind == "ejabberd":
+            log("starting a two-node ejabberd cluster")
+            brokers = EjabberdCluster(workdir)
+            PASSWORD[brokers.user] = brokers.password
         else:
             brokers = Mosquitto(workdir)
         urls = brokers.urls
@@ -313,10 +339,14 @@ def main():
         wait_for("the observer to see both bridges online",
                  lambda: observer.matching(f"{BASE}/bridge/A/state") and observer.matching(f"{BASE}/bridge/B/state"), 10)
         # Live ownership needs both bridges subscribed before the trackers arrive.
-        scenario_online(a, [node_b, node_a] if len(urls) > 1 else [node_a], observer)
+        if len(urls) > 1:
+            controllers = [("on the node without the tracker", node_b), ("on the tracker's node", node_a)]
+        else:
+            controllers = [("on the broker", node_a)]
+        scenario_online(a, controllers, observer)
         scenario_offline(b, node_a, observer)
         scenario_moving(a, b, node_a, observer)
-        if kind == "rabbitmq":
+        if len(urls) > 1:
             scenario_failover(a, brokers, observer)
     except Exception as error:  # a broken setup is a failed check, with the reason
         check(f"{kind}: setup and scenarios ran", False, f"{type(error).__name__}: {error}")

@@ -93,6 +93,8 @@ struct SpoolTests {
         }
         let taken = try await spool.take(exactly: 60)
         spool.acknowledge(taken.map(\.id))
+        // Under test: what ten sync intervals save in the background (nothing to wait for
+        // from outside the spool).
         try await Task.sleep(for: .milliseconds(200))
         await spool.simulateCrash()
 
@@ -287,6 +289,7 @@ struct SpoolTests {
         }
         let blockedNumber = appended
         let blocked = Task { try await spool.append(record(blockedNumber, size: 100)) }
+        // An absence check (the append does not go in while the spool is full): a quiet period.
         try await Task.sleep(for: .milliseconds(100))
         #expect(spool.statistics.pendingRecords == appended)
 
@@ -334,6 +337,8 @@ struct SpoolTests {
         )
         _ = try await spool.append(record(0, size: 100))
         let blocked = Task { try await spool.append(record(1, size: 100)) }
+        // Lets the append block first, so the cancellation reaches a waiting append (the spool
+        // shows no waiters from outside).
         try await Task.sleep(for: .milliseconds(50))
         blocked.cancel()
         await #expect(throws: CancellationError.self) { try await blocked.value }
@@ -517,6 +522,7 @@ struct SpoolTests {
         )
         _ = try await spool.append(record(0, size: 10))
         let blocked = Task { try await spool.append(record(1, size: 10)) }
+        // Lets the append block first, so closing fails a waiting append.
         try await Task.sleep(for: .milliseconds(50))
         await spool.close()
         await #expect(throws: SpoolError.closed) { try await blocked.value }

@@ -34,14 +34,13 @@ public final class Bridge: Sendable {
     private let startedAt: Int64
     private let state = Mutex(RunState())
     private let started = Latch()
+    private let shutdownRequested = Latch()
     private let listening = AtomicFlag()
 
     private struct RunState: Sendable {
         var boundEndpoints: [ListenAddress] = []
         var healthPort: Int?
         var healthChannel: (any Channel)?
-        var shutdownRequested = false
-        var shutdownWaiter: CheckedContinuation<Void, Never>?
         /// When `stop()` began, for the final log line.
         var stopStartedAt: ContinuousClock.Instant?
     }
@@ -137,19 +136,15 @@ public final class Bridge: Sendable {
     /// The health/metrics port actually bound.
     public var healthPort: Int? { state.withLock { $0.healthPort } }
 
-    /// Returns once the listeners and the health endpoint are bound.
+    /// Returns once the listeners and the health endpoint are bound, or when the waiting task
+    /// is cancelled.
     public func waitUntilStarted() async {
-        await started.wait()
+        try? await started.wait()
     }
 
     /// Starts the graceful shutdown (as SIGTERM would).
     public func shutdown() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.shutdownRequested = true
-            defer { state.shutdownWaiter = nil }
-            return state.shutdownWaiter
-        }
-        waiter?.resume()
+        shutdownRequested.open()
     }
 
     /// Runs until shutdown. With `handleSignals`, SIGTERM and SIGINT start the shutdown.
@@ -195,23 +190,13 @@ public final class Bridge: Sendable {
             tasks.addTask { await self.consumeEvents() }
             tasks.addTask { await self.tickLoop() }
             await withGracefulShutdownHandler {
-                await self.waitForShutdownRequest()
+                // A cancelled run shuts down as a requested one does.
+                try? await self.shutdownRequested.wait()
             } onGracefulShutdown: {
                 self.shutdown()
             }
             await stop()
             tasks.cancelAll()
-        }
-    }
-
-    private func waitForShutdownRequest() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.shutdownRequested { return true }
-                state.shutdownWaiter = continuation
-                return false
-            }
-            if now { continuation.resume() }
         }
     }
 

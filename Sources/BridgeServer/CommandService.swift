@@ -311,3 +311,9 @@ final class CommandService: DeviceTrafficObserver {
         )
     }
 }
+
+extension CommandService {
+    /// Not `.published` (sent for every message a device causes) nor `.online` or
+    /// `.brokerConnected`: nothing to do for them.
+    var interests: DeviceTrafficEvent.Kinds { [.brokerMessage, .frame, .offline, .tick] }
+}

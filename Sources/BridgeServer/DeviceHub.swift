@@ -40,7 +40,9 @@ public final class DeviceHub: Sendable {
 
     public let sink: any MessageSink
     public let metrics: BridgeMetrics
-    private let observers = Mutex<[any DeviceTrafficObserver]>([])
+    private let observers = Mutex<[(observer: any DeviceTrafficObserver, interests: DeviceTrafficEvent.Kinds)]>([])
+    /// What the observers want, together: read without the lock for every frame and message.
+    private let interests = Atomic<UInt8>(0)
     private let logger: Logger
     private let state: Mutex<State>
     private let nextSession = Atomic<UInt64>(1)
@@ -91,17 +93,22 @@ public final class DeviceHub: Sendable {
 
     /// Adds an observer; call before traffic starts.
     public func addObserver(_ observer: any DeviceTrafficObserver) {
-        observers.withLock { $0.append(observer) }
+        observers.withLock { observers in
+            observers.append((observer, observer.interests))
+            interests.store(observers.reduce(0) { $0 | $1.interests.rawValue }, ordering: .relaxed)
+        }
     }
 
     public var subscriptions: [String] {
-        observers.withLock { $0.flatMap(\.subscriptions) }
+        observers.withLock { $0.flatMap(\.observer.subscriptions) }
     }
 
-    /// Tells every observer; publishes what they return.
+    /// Tells every observer that wants the event; publishes what they return.
     public func notify(_ event: DeviceTrafficEvent) {
+        let kind = event.kind
+        guard interests.load(ordering: .relaxed) & kind.rawValue != 0 else { return }
         let current = observers.withLock { $0 }
-        for observer in current {
+        for (observer, interests) in current where interests.contains(kind) {
             for message in observer.observe(event, hub: self) {
                 sink.submit(message)
             }

@@ -10,7 +10,17 @@ public protocol DeviceTrafficObserver: Sendable {
     /// MQTT topic filters the observer needs (subscribed at start, kept across reconnects).
     var subscriptions: [String] { get }
 
+    /// The events the observer acts on; the hub sends it no others, and sends an event that
+    /// no observer wants to nobody (every frame and every published message is an event, so
+    /// an unwanted one would cost the device event loops a lock and a call per observer).
+    var interests: DeviceTrafficEvent.Kinds { get }
+
     func observe(_ event: DeviceTrafficEvent, hub: DeviceHub) -> [OutboundMessage]
+}
+
+extension DeviceTrafficObserver {
+    /// Every event, unless the observer names the ones it acts on.
+    public var interests: DeviceTrafficEvent.Kinds { .all }
 }
 
 public enum DeviceTrafficEvent: Sendable {

@@ -228,7 +228,9 @@ import Testing
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        try await Task.sleep(for: .milliseconds(300))
+        _ = try await eventually {
+            subscriber.messages.contains { $0.topic == "cctr/bridge/cli/state" && $0.text == "offline" }
+        }
         let messages = subscriber.messages
         #expect(messages.contains { $0.topic == "cctr/CC8011400042499/availability" && $0.text == "offline" && $0.retain })
         #expect(messages.contains { $0.topic == "cctr/bridge/cli/state" && $0.text == "offline" && $0.retain })

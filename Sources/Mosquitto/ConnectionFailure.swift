@@ -58,9 +58,11 @@ enum ConnectionFailure {
         }
     }
 
-    /// A CONNACK refusal. Wrong credentials (3.1.1 code 4, MQTT 5 0x86) and a login the
-    /// broker does not allow (code 5, 0x87: anonymous when it wants a user, or an ACL) need
-    /// different fixes, so they are worded apart, naming the user the bridge sent.
+    /// A CONNACK refusal. Bad credentials (3.1.1 code 4, MQTT 5 0x86) and a login the broker
+    /// does not allow (code 5, 0x87) are worded apart, naming the user the bridge sent. Which
+    /// one a broker sends varies: Mosquitto 2.0 answers a wrong password and an anonymous
+    /// login it does not allow with "not authorized", and sends "bad user name or password"
+    /// when a listener takes the user from the client certificate and none was presented.
     static func refused(_ code: Int32, username: String?) -> MosquittoError {
         let base = MosquittoError.connectionRefused(code)
         let user = username.map { "user '\($0)'" } ?? "an anonymous client (no user name in the broker URL)"
@@ -68,12 +70,13 @@ enum ConnectionFailure {
         switch UInt32(bitPattern: code) {
         case CONNACK_REFUSED_BAD_USERNAME_PASSWORD.rawValue, MQTT_RC_BAD_USERNAME_OR_PASSWORD.rawValue:
             message = "bad credentials: the broker refused the user name or password of \(user) (\(base.message)); "
-                + "check the user in the broker URL and the password (CCTR_MQTT_PASSWORD or --mqtt-password-file)"
+                + "check the user in the broker URL, the password (CCTR_MQTT_PASSWORD or --mqtt-password-file) "
+                + "and, if the broker takes the user from a client certificate, --mqtt-cert-file"
         case CONNACK_REFUSED_NOT_AUTHORIZED.rawValue, MQTT_RC_NOT_AUTHORIZED.rawValue:
             message = "not authorized: the broker does not allow \(user) to connect (\(base.message)); "
                 + (username == nil
                     ? "give a user name in the broker URL (mqtt://user@host) and its password"
-                    : "check the broker's access rules for this user")
+                    : "check the password (Mosquitto answers a wrong one this way) and the broker's rules for this user")
         case MQTT_RC_BAD_AUTHENTICATION_METHOD.rawValue:
             message = "the broker refused the authentication method for \(user) (\(base.message))"
         default:

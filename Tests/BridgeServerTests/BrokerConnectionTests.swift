@@ -68,6 +68,7 @@ import Glibc
     enum Fault: String, CaseIterable, Sendable {
         case closedPort = "closed port"
         case badCredentials = "bad credentials"
+        case wrongPassword = "wrong password"
         case notAuthorized = "not authorized"
         case unknownCA = "unknown CA"
 
@@ -76,7 +77,8 @@ import Glibc
             switch self {
             case .closedPort: "connection refused"
             case .badCredentials: "bad credentials"
-            case .notAuthorized: "not authorized"
+            case .wrongPassword: "not authorized: the broker does not allow user"
+            case .notAuthorized: "not authorized: the broker does not allow an anonymous"
             case .unknownCA: "TLS handshake"
             }
         }
@@ -101,10 +103,19 @@ import Glibc
             arguments = ["--mqtt-url", "mqtt://127.0.0.1:\(port)"]
             expected = "connection refused by 127.0.0.1:\(port): nothing listens on that port"
         case .badCredentials:
+            // The listener takes the user from a client certificate, and the bridge has none.
+            let running = try MosquittoBroker(settings: certificates.identityAsUsernameSettings)
+            broker = running
+            arguments = [
+                "--mqtt-url", "mqtts://bridge@localhost:\(running.port)", "--mqtt-password-file", passwordFile.path,
+                "--mqtt-ca-file", certificates.caFile,
+            ]
+            expected = "bad credentials: the broker refused the user name or password of user 'bridge'"
+        case .wrongPassword:
             let running = try MosquittoBroker(allowAnonymous: false, settings: ["password_file \(passwords.path)"])
             broker = running
             arguments = ["--mqtt-url", "mqtt://bridge@127.0.0.1:\(running.port)", "--mqtt-password-file", passwordFile.path]
-            expected = "bad credentials: the broker refused the user name or password of user 'bridge'"
+            expected = "not authorized: the broker does not allow user 'bridge' to connect"
         case .notAuthorized:
             let running = try MosquittoBroker(allowAnonymous: false)
             broker = running

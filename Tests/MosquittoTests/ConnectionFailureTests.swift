@@ -25,8 +25,12 @@ struct ConnectionFailureTests {
     static func failures(
         _ running: RunningClient, _ log: LogCapture, containing text: String, attempts: Int = 4
     ) async throws -> [LogCapture.Line] {
-        try await running.waitUntil("\(attempts) failures saying '\(text)'; log: \(log.lines.map(\.message))") {
-            log.lines(containing: "cannot connect to MQTT broker").filter { $0.message.contains(text) }.count >= attempts
+        do {
+            try await running.waitUntil("\(attempts) failures saying '\(text)'") {
+                log.lines(containing: "cannot connect to MQTT broker").filter { $0.message.contains(text) }.count >= attempts
+            }
+        } catch {
+            throw RunningClient.Timeout(description: "\(error); log: \(log.lines.map(\.message))")
         }
         return log.lines(containing: "cannot connect to MQTT broker")
     }
@@ -41,19 +45,43 @@ struct ConnectionFailureTests {
         try await running.shutdown()
     }
 
-    @Test("a wrong password is bad credentials", arguments: [MQTTProtocolVersion.v5, .v311])
-    func wrongPasswordIsBadCredentials(version: MQTTProtocolVersion) async throws {
-        let passwords = try PasswordFile(user: "bridge", password: "right")
-        let broker = try MosquittoBroker(allowAnonymous: false, settings: ["password_file \(passwords.path)"])
+    /// Mosquitto sends "bad user name or password" when a listener takes the user from the
+    /// client certificate and the client has none.
+    @Test("refused credentials are bad credentials", arguments: [MQTTProtocolVersion.v5, .v311])
+    func refusedCredentialsAreBadCredentials(version: MQTTProtocolVersion) async throws {
+        let certificates = try TestCertificates()
+        try certificates.use(.valid)
+        let broker = try MosquittoBroker(settings: certificates.identityAsUsernameSettings)
         let log = LogCapture()
         let running = try RunningClient(
-            Self.configuration(port: broker.port, username: "bridge", password: "wrong", version: version), logger: log.logger)
+            Self.configuration(
+                host: "localhost", port: broker.port, username: "bridge", password: "secret",
+                tls: .init(caFile: certificates.caFile), version: version),
+            logger: log.logger)
         let lines = try await Self.failures(running, log, containing: "bad credentials")
         #expect(lines.filter { $0.level >= .warning }.count == 1, "\(lines.map(\.message))")
         let failure = try #require(running.client.lastFailure)
         #expect(failure.kind == .connectionRefused)
         #expect(failure.code == (version == .v5 ? 0x86 : 4))
         #expect(failure.message.contains("user 'bridge'") && !failure.message.contains("not authorized"))
+        try await running.shutdown()
+    }
+
+    /// Mosquitto 2.0 answers a wrong password with "not authorized", not "bad user name or
+    /// password"; the message names the user and says so.
+    @Test("a wrong password is not authorized by Mosquitto", arguments: [MQTTProtocolVersion.v5, .v311])
+    func wrongPasswordIsNotAuthorized(version: MQTTProtocolVersion) async throws {
+        let passwords = try PasswordFile(user: "bridge", password: "right")
+        let broker = try MosquittoBroker(allowAnonymous: false, settings: ["password_file \(passwords.path)"])
+        let log = LogCapture()
+        let running = try RunningClient(
+            Self.configuration(port: broker.port, username: "bridge", password: "wrong", version: version), logger: log.logger)
+        let lines = try await Self.failures(running, log, containing: "not authorized")
+        #expect(lines.filter { $0.level >= .warning }.count == 1, "\(lines.map(\.message))")
+        let failure = try #require(running.client.lastFailure)
+        #expect(failure.code == (version == .v5 ? 0x87 : 5))
+        #expect(failure.message.contains("user 'bridge'") && failure.message.contains("check the password"))
+        #expect(!failure.message.contains("bad credentials"))
         try await running.shutdown()
     }
 

@@ -35,6 +35,7 @@ public final class TestCertificates: Sendable {
             database = db/index.txt
             new_certs_dir = db
             serial = db/serial
+            unique_subject = no
             default_md = sha256
             policy = any
             copy_extensions = copy
@@ -75,6 +76,13 @@ public final class TestCertificates: Sendable {
     /// certificates there, so a restarted broker presents another one on the same port.
     public var brokerSettings: [String] {
         ["cafile \(caFile)", "certfile \(path("broker.crt"))", "keyfile \(path("broker.key"))"]
+    }
+
+    /// Broker settings for a listener that takes the user name from the client certificate
+    /// (Mosquitto's `use_identity_as_username`) but does not require one: a client without a
+    /// certificate gets "bad user name or password" (MQTT 5 0x86, 3.1.1 code 4).
+    public var identityAsUsernameSettings: [String] {
+        brokerSettings + ["require_certificate false", "use_identity_as_username true"]
     }
 
     /// Makes `server` the certificate the broker presents from its next (re)start.

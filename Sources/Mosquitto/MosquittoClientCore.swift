@@ -138,9 +138,12 @@ final class MosquittoClientCore: Sendable {
             state.reportedFailures[state.broker] = failure
             return (brokers[state.broker], isNew)
         }
-        let metadata: Logger.Metadata = ["mqtt.broker": "\(broker)", "mqtt.error_code": "\(failure.code)"]
-        let level: Logger.Level = isNew ? (failure.kind == .connectionRefused || failure.code == MosquittoHandle.tlsError ? .error : .warning) : .debug
-        logger.log(level: level, "cannot connect to MQTT broker \(broker): \(failure.message)", metadata: metadata)
+        // A refusal or a TLS failure needs the operator's fix; an unreachable broker may come back.
+        let needsFix = failure.kind == .connectionRefused || failure.code == MosquittoHandle.tlsError
+        let level: Logger.Level = !isNew ? .debug : needsFix ? .error : .warning
+        logger.log(
+            level: level, "cannot connect to MQTT broker \(broker): \(failure.message)",
+            metadata: ["mqtt.broker": "\(broker)", "mqtt.error_code": "\(failure.code)"])
     }
 
     /// A libmosquitto error log line during a connection attempt (the log callback is

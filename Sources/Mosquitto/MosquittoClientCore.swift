@@ -142,7 +142,7 @@ final class MosquittoClientCore: Sendable {
         let needsFix = failure.kind == .connectionRefused || failure.code == MosquittoHandle.tlsError
         let level: Logger.Level = !isNew ? .debug : needsFix ? .error : .warning
         logger.log(
-            level: level, "cannot connect to MQTT broker \(broker): \(failure.message)",
+            level: level, "cannot connect to MQTT broker: \(failure.message)",
             metadata: ["mqtt.broker": "\(broker)", "mqtt.error_code": "\(failure.code)"])
     }
 

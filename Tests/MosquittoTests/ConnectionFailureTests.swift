@@ -117,8 +117,10 @@ struct ConnectionFailureTests {
         try certificates.use(.otherHost)
         try broker.restart()
         lines = try await Self.failures(running, log, containing: "host name mismatch")
+        // An attempt during the restart may fail in a third way (the broker closing mid-handshake).
         let warnings = lines.filter { $0.level >= .warning }.map(\.message)
-        #expect(warnings.count == 2, "\(warnings)")
+        #expect(warnings.filter { $0.contains("certificate has expired") }.count == 1, "\(warnings)")
+        #expect(warnings.filter { $0.contains("host name mismatch") }.count == 1, "\(warnings)")
         #expect(warnings.last?.contains("not issued for 'localhost'") == true, "\(warnings)")
 
         try certificates.use(.valid)

@@ -24,6 +24,8 @@ public final class Bridge: Sendable {
     private let logger: Logger
     private let topics: TopicLayout
     private let client: MosquittoClient
+    /// The client's settings, for the URL of the broker connected to (info payload, `/readyz`).
+    private let mqtt: MosquittoClient.Configuration
     private let spool: Spool
     private let pipeline: PublishPipeline
     private let hub: DeviceHub
@@ -52,9 +54,10 @@ public final class Bridge: Sendable {
         topics = try TopicLayout(base: options.topicBase, instance: options.instance)
         metrics = BridgeMetrics()
 
-        var mqtt = try options.mqttConfiguration(clientID: "cctr-bridge-\(options.instance)")
+        var mqtt = options.mqttConfiguration(clientID: "cctr-bridge-\(options.instance)")
         mqtt.lastWill = .init(topic: topics.bridge(.state), payload: Array("offline".utf8), qos: 1, retain: true)
         mqtt.shutdownDrainTimeout = .seconds(1)
+        self.mqtt = mqtt
         client = try MosquittoClient(configuration: mqtt, logger: logger)
 
         let storage: SpoolConfiguration.Storage
@@ -118,15 +121,23 @@ public final class Bridge: Sendable {
         health = HealthServer(
             host: options.metricsListen.host, port: options.metricsListen.port, metrics: metrics, group: group,
             logger: logger, refreshMetrics: { pipeline.reportSpoolStatistics() }
-        ) {
-            let up = listening.value
-            let connected = client.isConnected
-            switch (up, connected) {
-            case (true, true): return (true, "ready")
-            case (false, _): return (false, "listeners not up")
-            case (true, false): return (false, "broker not connected")
-            }
+        ) { [mqtt] in
+            Self.readiness(listening: listening.value, client: client, mqtt: mqtt)
         }
+    }
+
+    /// `/readyz`: ready with the broker URL and protocol in use; otherwise why not, in the
+    /// client's words for the last failure (connection refused, TLS reason, bad credentials,
+    /// not authorized), so the probe's output alone points at the fix.
+    private static func readiness(
+        listening: Bool, client: MosquittoClient, mqtt: MosquittoClient.Configuration
+    ) -> (ready: Bool, detail: String) {
+        guard listening else { return (false, "listeners not up") }
+        guard let broker = client.connectedBroker, let version = client.protocolVersion else {
+            let reason = client.lastFailure?.message ?? "connecting"
+            return (false, "broker not connected: \(reason)")
+        }
+        return (true, "ready: connected to \(mqtt.url(of: broker)) over MQTT \(version)")
     }
 
     /// The device endpoints actually bound (ports chosen by the system when 0 was asked);
@@ -291,7 +302,10 @@ public final class Bridge: Sendable {
         for await event in client.events {
             switch event {
             case .connected(let version, _):
-                logger.info("broker connected", metadata: ["mqtt.protocol": "\(version)"])
+                logger.info("broker connected", metadata: [
+                    "mqtt.broker": "\(client.connectedBroker.map { mqtt.url(of: $0).description } ?? "none")",
+                    "mqtt.protocol": "\(version)",
+                ])
                 pipeline.connectionChanged(connected: true)
                 publishBridgeState(version: version)
                 hub.republish()
@@ -314,11 +328,15 @@ public final class Bridge: Sendable {
 
     /// The retained bridge `state` and `info`, sent directly (not through the spool): they
     /// describe this connection and are re-sent on every reconnect.
+    /// A connection already lost again has no broker to name; its successor's `.connected`
+    /// publishes them.
     private func publishBridgeState(version: MQTTProtocolVersion) {
+        guard let broker = client.connectedBroker else { return }
         let info = BridgeInfo(
             version: BridgeVersion.current, instance: options.instance, startedAt: startedAt,
             listeners: boundEndpoints.map(\.description),
-            metrics: "http://\(metricsAddress)", mqttProtocol: version.description
+            metrics: "http://\(metricsAddress)", mqttProtocol: version.description,
+            broker: mqtt.url(of: broker).description
         )
         let logger = self.logger
         let report: @Sendable (Result<Void, MosquittoError>) -> Void = { result in

@@ -1,6 +1,7 @@
 import BridgeServer
 import Foundation
 import Logging
+import Mosquitto
 import TestSupport
 import Testing
 
@@ -22,7 +23,7 @@ final class BridgeFixture: @unchecked Sendable {
         let broker = try existing ?? MosquittoBroker(persistence: persistence)
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("cctr-spool-\(UUID().uuidString)")
         var options = BridgeOptions.defaults
-        options.mqttURL = broker.url
+        options.mqttURL = [try MQTTURL(broker.url)]
         options.listen = [ListenAddress("tcp://127.0.0.1:0")!, ListenAddress("udp://127.0.0.1:0")!]
         options.metricsListen = ListenAddress("tcp://127.0.0.1:0")!
         options.spoolDir = spool.path

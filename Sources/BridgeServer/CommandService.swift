@@ -4,15 +4,19 @@ import Logging
 import Mosquitto
 import Synchronization
 
-/// Downlink commands, wired to MQTT and the device sessions: takes command messages from
-/// `$share/<group>/<base>/+/cmd` and this instance's `forward` topic, routes each to the
-/// instance that owns the device (from retained statuses), keeps one `CommandQueue` per
-/// device, writes frames to the device's session and publishes every result (also to the
-/// MQTT 5 response topic with its correlation data). Each final result gets an audit log line.
+/// Downlink commands, wired to MQTT and the device sessions: takes command messages from the
+/// command subscription (`$share/<group>/<base>/+/cmd` or `<base>/+/cmd`, which `Bridge`
+/// chooses per connection; `CommandSubscription`) and this instance's `forward` topic, lets
+/// `CommandRouting` decide from the hub's ownership view whether this instance acts on each,
+/// keeps one `CommandQueue` per device, hands queued commands over when their device's newer
+/// session is on another instance, writes frames to the device's session and publishes every
+/// result (also to the MQTT 5 response topic with its correlation data). Each final result
+/// gets an audit log line.
 final class CommandService: DeviceTrafficObserver {
     private struct State: Sendable {
         var queues: [String: CommandQueue] = [:]
-        var routing: CommandRouting
+        /// How commands arrive on the current broker connection.
+        var mode = RoutingMode.broadcast
         /// Last frame time of UDP devices: they are reachable only within the reply window.
         var lastDatagram: [String: Int64] = [:]
         /// The protocol each device last spoke: commands are written in it.
@@ -43,12 +47,8 @@ final class CommandService: DeviceTrafficObserver {
         haPrefix = options.haPrefix
         devices = options.deviceSettings
         self.logger = logger
-        let commands = "\(topics.base)/+/cmd"
-        subscriptions = [
-            options.shareGroup.isEmpty ? commands : "$share/\(options.shareGroup)/\(commands)",
-            topics.bridge(.forward),
-        ]
-        state = Mutex(State(routing: CommandRouting(instance: topics.instance)))
+        subscriptions = [topics.bridge(.forward)]
+        state = Mutex(State())
     }
 
     func observe(_ event: DeviceTrafficEvent, hub: DeviceHub) -> [OutboundMessage] {
@@ -85,7 +85,12 @@ final class CommandService: DeviceTrafficObserver {
                 state.queues.filter { ($0.value.nextDeadline ?? .max) <= now }.map(\.key)
             }
             return deviceIDs.flatMap { id in withQueue(id, hub: hub, now: now) { queue, _ in queue.tick(now: now) } }
-        case .online, .published, .brokerConnected:
+        case .brokerConnected(let mode, _):
+            state.withLock { $0.mode = mode }
+            return []
+        case .claimedElsewhere(let deviceID, let owner, let now):
+            return handOver(deviceID, to: owner, now: now, hub: hub)
+        case .online, .published:
             return []
         }
     }
@@ -93,23 +98,20 @@ final class CommandService: DeviceTrafficObserver {
     // MARK: - Incoming commands
 
     private func incoming(_ message: IncomingMessage, now: Int64, hub: DeviceHub) -> [OutboundMessage] {
-        if message.topic.hasSuffix("/status") {
-            let levels = message.topic.split(separator: "/", omittingEmptySubsequences: false)
-            if levels.count >= 2 {
-                let deviceID = String(levels[levels.count - 2])
-                state.withLock { $0.routing.statusReceived(deviceID: deviceID, payload: message.payload) }
-            }
-            return []
-        }
         if message.topic == topics.bridge(.forward) {
             return forwarded(message, now: now, hub: hub)
         }
         guard message.topic.hasPrefix(topics.base + "/"), message.topic.hasSuffix("/cmd") else { return [] }
+        let mode = state.withLock { $0.mode }
+        guard let deviceID = CommandRouting.deviceID(commandTopic: message.topic, base: topics.base) else {
+            // Broadcast: every instance got it; the one the topic hashes to reports it.
+            let reports = mode == .shared || hub.withOwnership { $0.custodian(of: message.topic) == $0.instance }
+            return reports ? [deadLetter(.badDeviceID, message, detail: "the command topic names no valid device id", now: now)] : []
+        }
+        let decision = hub.withOwnership { CommandRouting.decide(deviceID: deviceID, view: $0, mode: mode) }
+        if case .ignore = decision { return [] }
         guard !message.retain else {
             return [deadLetter(.retainedCommand, message, detail: "retained command messages are never executed", now: now)]
-        }
-        guard let deviceID = CommandRouting.deviceID(commandTopic: message.topic, base: topics.base) else {
-            return [deadLetter(.badDeviceID, message, detail: "the command topic names no valid device id", now: now)]
         }
         let parsed = CommandRequest.parse(
             message.payload, deviceID: deviceID, templates: templates, policy: policy, assignID: assignID
@@ -121,8 +123,10 @@ final class CommandService: DeviceTrafficObserver {
             return []
         }
         let target = message.responseTopic.map { ResponseTarget(topic: $0, correlationData: message.correlationData) }
-        switch state.withLock({ $0.routing.route(deviceID: deviceID) }) {
-        case .local:
+        switch decision {
+        case .ignore:
+            return []
+        case .execute, .park:
             keep(target, for: &request)
             return submit(request, deviceID: deviceID, now: now, hub: hub)
         case .forward(let owner):
@@ -131,10 +135,33 @@ final class CommandService: DeviceTrafficObserver {
             ])
             // Only the owner sees the results, so the target travels with the command and is
             // kept (or refused) there; kept here, it would never be cleared.
-            let routing = state.withLock { $0.routing }
-            return [routing.forwardMessage(
+            return [CommandRouting.forwardMessage(
                 request, topic: message.topic, responseTarget: target, to: owner, topics: topics, deviceID: deviceID)]
         }
+    }
+
+    /// The device's newer session is on `owner`: the commands still queued here for it go
+    /// there, marked as a hand-over, with their response targets and what is left of their
+    /// ttl; this instance forgets them.
+    private func handOver(_ deviceID: String, to owner: String, now: Int64, hub: DeviceHub) -> [OutboundMessage] {
+        let (handOvers, targets, actions) = state.withLock { state -> ([CommandQueue.HandOver], [ResponseTarget?], [CommandQueue.Action]) in
+            guard var queue = state.queues[deviceID] else { return ([], [], []) }
+            let (handOvers, actions) = queue.handOver(now: now)
+            state.queues[deviceID] = queue.isEmpty ? nil : queue
+            let targets = handOvers.map { state.responseTargets.removeValue(forKey: $0.request.id) }
+            return (handOvers, targets, actions)
+        }
+        var out = results(actions, hub: hub, deviceID: deviceID)
+        guard !handOvers.isEmpty else { return out }
+        logger.info("queued commands handed over", metadata: [
+            "device.id": "\(deviceID)", "to": "\(owner)", "commands": "\(handOvers.map(\.request.id))",
+        ])
+        for (handOver, target) in zip(handOvers, targets) {
+            out.append(CommandRouting.forwardMessage(
+                handOver.request, topic: topics.device(deviceID, .cmd), responseTarget: target,
+                handOverTTL: handOver.remainingSeconds, to: owner, topics: topics, deviceID: deviceID))
+        }
+        return out
     }
 
     /// Keeps the controller's response target until the command's final result, or notes in
@@ -157,8 +184,18 @@ final class CommandService: DeviceTrafficObserver {
                 now: now)]
         }
         switch forwarded.command {
+        case .accepted(var request) where forwarded.isHandOver:
+            // A command this queue has or finished is merged away: its target must not be
+            // kept, since no final result would clear it.
+            let known = state.withLock { $0.queues[forwarded.deviceID]?.knows(request.id) ?? false }
+            guard !known else { return [] }
+            keep(forwarded.responseTarget, for: &request)
+            return withQueue(forwarded.deviceID, hub: hub, now: now) { queue, reachable in
+                queue.adopt(request, now: now, deviceReachable: reachable.isReachable)
+            }
         case .accepted(var request):
-            // Always executed here: a forwarded command never bounces between instances.
+            // Always kept here: a forwarded command moves on only with a newer session of its
+            // device (a hand-over), so it never bounces between instances.
             keep(forwarded.responseTarget, for: &request)
             return submit(request, deviceID: forwarded.deviceID, now: now, hub: hub)
         case .rejected(let rejection):

@@ -68,23 +68,21 @@ final class CommandService: DeviceTrafficObserver {
             guard hasCommands else {
                 return frame.isCommandReply ? [unmatchedReply(frame, deviceID: deviceID, handle: handle, now: now)] : []
             }
-            let actions = withQueueActions(deviceID, hub: hub, now: now) { queue, _ in
+            let actions = withQueue(deviceID, hub: hub, now: now) { queue, _ in
                 queue.deviceFrame(
                     word: frame.messageType, body: frame.body, raw: String(latin1: frame.raw), isReply: frame.isCommandReply, now: now)
                     + queue.deviceUplink(now: now)
             }
-            var out = results(actions.list, hub: hub, deviceID: deviceID, handle: actions.handle)
-            if actions.list.contains(.unmatchedReply) {
-                out.append(unmatchedReply(frame, deviceID: deviceID, handle: handle, now: now))
-            }
-            return out
+            return actions.contains(.unmatchedReply) ? [unmatchedReply(frame, deviceID: deviceID, handle: handle, now: now)] : []
         case .offline(let deviceID, let now):
-            return withQueue(deviceID, hub: hub, now: now) { queue, _ in queue.deviceGone(now: now) }
+            withQueue(deviceID, hub: hub, now: now) { queue, _ in queue.deviceGone(now: now) }
+            return []
         case .tick(let now):
             let deviceIDs = state.withLock { state in
                 state.queues.filter { ($0.value.nextDeadline ?? .max) <= now }.map(\.key)
             }
-            return deviceIDs.flatMap { id in withQueue(id, hub: hub, now: now) { queue, _ in queue.tick(now: now) } }
+            for id in deviceIDs { withQueue(id, hub: hub, now: now) { queue, _ in queue.tick(now: now) } }
+            return []
         case .brokerConnected(let mode, _):
             state.withLock { $0.mode = mode }
             return []
@@ -118,7 +116,7 @@ final class CommandService: DeviceTrafficObserver {
         )
         guard case .accepted(var request) = parsed else {
             if case .rejected(let rejection) = parsed {
-                return results([.publishResult(CommandResult(rejection, deviceID: deviceID, at: now, instance: topics.instance))], hub: hub)
+                publish(CommandResult(rejection, deviceID: deviceID, at: now, instance: topics.instance), hub: hub)
             }
             return []
         }
@@ -128,7 +126,8 @@ final class CommandService: DeviceTrafficObserver {
             return []
         case .execute, .park:
             keep(target, for: &request)
-            return submit(request, deviceID: deviceID, now: now, hub: hub)
+            submit(request, deviceID: deviceID, now: now, hub: hub)
+            return []
         case .forward(let owner):
             logger.info("command forwarded", metadata: [
                 "command.id": "\(request.id)", "device.id": "\(deviceID)", "to": "\(owner)",
@@ -144,15 +143,16 @@ final class CommandService: DeviceTrafficObserver {
     /// there, marked as a hand-over, with their response targets and what is left of their
     /// ttl; this instance forgets them.
     private func handOver(_ deviceID: String, to owner: String, now: Int64, hub: DeviceHub) -> [OutboundMessage] {
-        let (handOvers, targets, actions) = state.withLock { state -> ([CommandQueue.HandOver], [ResponseTarget?], [CommandQueue.Action]) in
-            guard var queue = state.queues[deviceID] else { return ([], [], []) }
+        let (handOvers, targets) = state.withLock { state -> ([CommandQueue.HandOver], [ResponseTarget?]) in
+            guard var queue = state.queues[deviceID] else { return ([], []) }
             let (handOvers, actions) = queue.handOver(now: now)
+            publish(actions, state: &state, hub: hub)
             state.queues[deviceID] = queue.isEmpty ? nil : queue
             let targets = handOvers.map { state.responseTargets.removeValue(forKey: $0.request.id) }
-            return (handOvers, targets, actions)
+            return (handOvers, targets)
         }
-        var out = results(actions, hub: hub, deviceID: deviceID)
-        guard !handOvers.isEmpty else { return out }
+        guard !handOvers.isEmpty else { return [] }
+        var out: [OutboundMessage] = []
         logger.info("queued commands handed over", metadata: [
             "device.id": "\(deviceID)", "to": "\(owner)", "commands": "\(handOvers.map(\.request.id))",
         ])
@@ -190,21 +190,23 @@ final class CommandService: DeviceTrafficObserver {
             let known = state.withLock { $0.queues[forwarded.deviceID]?.knows(request.id) ?? false }
             guard !known else { return [] }
             keep(forwarded.responseTarget, for: &request)
-            return withQueue(forwarded.deviceID, hub: hub, now: now) { queue, reachable in
+            withQueue(forwarded.deviceID, hub: hub, now: now) { queue, reachable in
                 queue.adopt(request, now: now, deviceReachable: reachable.isReachable)
             }
+            return []
         case .accepted(var request):
             // Always kept here: a forwarded command moves on only with a newer session of its
             // device (a hand-over), so it never bounces between instances.
             keep(forwarded.responseTarget, for: &request)
-            return submit(request, deviceID: forwarded.deviceID, now: now, hub: hub)
+            submit(request, deviceID: forwarded.deviceID, now: now, hub: hub)
+            return []
         case .rejected(let rejection):
-            let result = CommandResult(rejection, deviceID: forwarded.deviceID, at: now, instance: topics.instance)
-            return results([.publishResult(result)], hub: hub)
+            publish(CommandResult(rejection, deviceID: forwarded.deviceID, at: now, instance: topics.instance), hub: hub)
+            return []
         }
     }
 
-    private func submit(_ request: CommandRequest, deviceID: String, now: Int64, hub: DeviceHub) -> [OutboundMessage] {
+    private func submit(_ request: CommandRequest, deviceID: String, now: Int64, hub: DeviceHub) {
         withQueue(deviceID, hub: hub, now: now) { queue, reachable in
             queue.submit(request, now: now, deviceReachable: reachable.isReachable)
         }
@@ -216,21 +218,17 @@ final class CommandService: DeviceTrafficObserver {
         var isReachable: Bool
     }
 
-    /// Runs `body` on the device's queue (created on first use) and performs its actions.
-    /// `body` runs under the state lock: it must not touch `state` itself.
+    /// Runs `body` on the device's queue (created on first use) and performs its actions;
+    /// returns them. Results go to the sink under the state lock, so they reach the publisher
+    /// in the order the queue produced them: a `sent` from a write completing on an event loop
+    /// cannot overtake the `queued` of the same command. Frames are written after the lock
+    /// (a write's completion may run at once and take it again). `body` runs under the lock:
+    /// it must not touch `state` itself.
+    @discardableResult
     private func withQueue(
         _ deviceID: String, hub: DeviceHub, now: Int64,
         _ body: (inout CommandQueue, Reachability) -> [CommandQueue.Action]
-    ) -> [OutboundMessage] {
-        let actions = withQueueActions(deviceID, hub: hub, now: now, body)
-        return results(actions.list, hub: hub, deviceID: deviceID, handle: actions.handle)
-    }
-
-    /// `withQueue` without performing the actions.
-    private func withQueueActions(
-        _ deviceID: String, hub: DeviceHub, now: Int64,
-        _ body: (inout CommandQueue, Reachability) -> [CommandQueue.Action]
-    ) -> (list: [CommandQueue.Action], handle: DeviceHub.SessionHandle?) {
+    ) -> [CommandQueue.Action] {
         let handle = hub.handle(forDevice: deviceID)
         let actions = state.withLock { state -> [CommandQueue.Action] in
             var reachable = Reachability(isReachable: handle != nil)
@@ -244,65 +242,57 @@ final class CommandService: DeviceTrafficObserver {
             queue.protocolName = state.protocols[deviceID]
             let actions = body(&queue, reachable)
             state.queues[deviceID] = queue.isEmpty ? nil : queue
+            publish(actions, state: &state, hub: hub)
             return actions
         }
-        return (actions, handle)
+        for case .send(let commandID, let frame) in actions {
+            write(frame, commandID: commandID, deviceID: deviceID, handle: handle, hub: hub)
+        }
+        return actions
     }
 
-    private func results(
-        _ actions: [CommandQueue.Action], hub: DeviceHub, deviceID: String? = nil, handle: DeviceHub.SessionHandle? = nil
-    ) -> [OutboundMessage] {
-        var out: [OutboundMessage] = []
-        for action in actions {
-            switch action {
-            case .send(let commandID, let frame):
-                write(frame, commandID: commandID, deviceID: deviceID, handle: handle, hub: hub)
-            case .publishResult(let result):
-                hub.metrics.command(status: result.status.rawValue)
-                if result.isFinal {
-                    logger.info("command", metadata: [
-                        "command.id": "\(result.id ?? "null")", "command.type": "\(result.type ?? "null")",
-                        "device.id": "\(result.deviceID)", "status": "\(result.status.rawValue)",
-                        "reason": "\(result.reason ?? "")",
-                    ])
-                }
-                out.append(result.message(topics: topics))
-                let target = state.withLock { state -> ResponseTarget? in
-                    guard let id = result.id else { return nil }
-                    defer { if result.isFinal { state.responseTargets[id] = nil } }
-                    return state.responseTargets[id]
-                }
-                if let target {
-                    var copy = result.message(topics: topics)
-                    copy.topic = target.topic
-                    copy.correlationData = target.correlationData
-                    out.append(copy)
-                }
-            case .unmatchedReply:
-                // Published by the caller, which has the frame.
-                break
+    /// A result of no queue (a rejection).
+    private func publish(_ result: CommandResult, hub: DeviceHub) {
+        state.withLock { publish([.publishResult(result)], state: &$0, hub: hub) }
+    }
+
+    /// Publishes the results among `actions` (also to the command's response topic, whose
+    /// target a final result clears) and logs each final one; the caller holds the lock.
+    private func publish(_ actions: [CommandQueue.Action], state: inout State, hub: DeviceHub) {
+        for case .publishResult(let result) in actions {
+            hub.metrics.command(status: result.status.rawValue)
+            if result.isFinal {
+                logger.info("command", metadata: [
+                    "command.id": "\(result.id ?? "null")", "command.type": "\(result.type ?? "null")",
+                    "device.id": "\(result.deviceID)", "status": "\(result.status.rawValue)",
+                    "reason": "\(result.reason ?? "")",
+                ])
             }
+            let message = result.message(topics: topics)
+            hub.sink.submit(message)
+            guard let id = result.id, let target = state.responseTargets[id] else { continue }
+            if result.isFinal { state.responseTargets[id] = nil }
+            var copy = message
+            copy.topic = target.topic
+            copy.correlationData = target.correlationData
+            hub.sink.submit(copy)
         }
-        return out
     }
 
     /// Writes a command frame; the write's outcome comes back on the socket's event loop and
     /// is fed to the queue then.
-    private func write(_ frame: [UInt8], commandID: String, deviceID: String?, handle: DeviceHub.SessionHandle?, hub: DeviceHub) {
-        guard let deviceID else { return }
+    private func write(_ frame: [UInt8], commandID: String, deviceID: String, handle: DeviceHub.SessionHandle?, hub: DeviceHub) {
         guard let handle else {
-            let messages = withQueue(deviceID, hub: hub, now: WallClock.milliseconds()) { queue, _ in
+            withQueue(deviceID, hub: hub, now: WallClock.milliseconds()) { queue, _ in
                 queue.writeResult(commandID: commandID, .failed(reason: "device not connected"), now: WallClock.milliseconds())
             }
-            messages.forEach(hub.sink.submit)
             return
         }
         handle.write(frame) { [self] ok in
             let now = WallClock.milliseconds()
-            let messages = withQueue(deviceID, hub: hub, now: now) { queue, _ in
+            withQueue(deviceID, hub: hub, now: now) { queue, _ in
                 queue.writeResult(commandID: commandID, ok ? .written : .failed(reason: "write to the device failed"), now: now)
             }
-            messages.forEach(hub.sink.submit)
         }
     }
 

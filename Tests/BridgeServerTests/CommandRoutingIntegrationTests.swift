@@ -3,29 +3,40 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Command routing with two instances on one real mosquitto, once with `$share` (the default)
-/// and once broadcast (`--share-group ''`, what a RabbitMQ cluster gets): a command is
+/// Command routing with two instances on one real mosquitto, with `$share` (the default),
+/// broadcast (`--share-group ''`) and over MQTT 3.1.1 (broadcast, what a RabbitMQ cluster
+/// gets): a command is
 /// executed once with one final result, a command for an offline device is queued once and
 /// goes out on whichever instance the device connects to, and a device that moves takes its
 /// queued commands along.
 @Suite(.serialized, .tearsDownFixtures) struct CommandRoutingIntegrationTests {
     static let device = CommandIntegrationTests.device
     static let login = CommandIntegrationTests.login
+    /// `$share`, an empty share group, and MQTT 3.1.1 (broadcast whatever the share group).
+    enum Setup: String, CaseIterable, Sendable {
+        case shared, broadcast, mqtt311
+    }
+
     static let shareGroups = ["cctr-bridge", ""]
 
     /// Alpha, then beta, on one broker; returns once alpha answered beta's arrival (so each
     /// knows the other is alive) and both report the expected routing mode.
     func pair(shareGroup: String, commands: String? = nil) async throws -> (alpha: BridgeFixture, beta: BridgeFixture) {
+        try await pair(shareGroup.isEmpty ? .broadcast : .shared, commands: commands)
+    }
+
+    func pair(_ setup: Setup, commands: String? = nil) async throws -> (alpha: BridgeFixture, beta: BridgeFixture) {
         func configure(_ instance: String) -> (inout BridgeOptions) -> Void {
             { options in
                 options.instance = instance
-                options.shareGroup = shareGroup
+                options.shareGroup = setup == .broadcast ? "" : "cctr-bridge"
+                if setup == .mqtt311 { options.mqttProtocol = .v311 }
                 if let commands { options.commands = commands }
             }
         }
         let alpha = try await BridgeFixture.start(configure: configure("alpha"))
         let beta = try await BridgeFixture.start(broker: alpha.broker, configure: configure("beta"))
-        let mode = shareGroup.isEmpty ? "broadcast" : "shared"
+        let mode = setup == .shared ? "shared" : "broadcast"
         try await alpha.waitFor("alpha re-announced itself to beta, both routing \(mode)") { messages in
             let announcements = messages.filter { $0.topic == "cctr/bridge/alpha/state" && $0.text == "online" }
             let modes = messages.filter { $0.topic.hasSuffix("/info") }.compactMap { $0.json?["routing"]?.string }
@@ -90,9 +101,9 @@ import Testing
         }
     }
 
-    @Test(arguments: shareGroups)
-    func aCommandForAnOfflineDeviceIsQueuedOnceAndFollowsItToTheOtherInstance(shareGroup: String) async throws {
-        let (alpha, beta) = try await pair(shareGroup: shareGroup)
+    @Test(arguments: Setup.allCases)
+    func aCommandForAnOfflineDeviceIsQueuedOnceAndFollowsItToTheOtherInstance(setup: Setup) async throws {
+        let (alpha, beta) = try await pair(setup)
         try publish(alpha, id: "q-1", data: "Q1;")
         try await alpha.waitFor("queued") { _ in !results(alpha, id: "q-1").isEmpty }
         let keeper = try #require(results(alpha, id: "q-1").first?["instance"]?.string)

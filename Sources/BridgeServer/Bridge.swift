@@ -35,6 +35,8 @@ public final class Bridge: Sendable {
     private let health: HealthServer
     private let startedAt: Int64
     private let state = Mutex(RunState())
+    /// Which filter takes commands; decided at every broker connection (event consumer only).
+    private let commandSubscription: Mutex<CommandSubscription>
     private let started = Latch()
     private let shutdownRequested = Latch()
     private let listening = AtomicFlag()
@@ -52,6 +54,7 @@ public final class Bridge: Sendable {
         self.logger = logger
         startedAt = WallClock.milliseconds()
         topics = try TopicLayout(base: options.topicBase, instance: options.instance)
+        commandSubscription = Mutex(CommandSubscription(base: topics.base, shareGroup: options.shareGroup))
         metrics = BridgeMetrics()
 
         var mqtt = options.mqttConfiguration(clientID: "cctr-bridge-\(options.instance)")
@@ -285,6 +288,7 @@ public final class Bridge: Sendable {
 
     private func subscribeStatuses() async throws {
         try await client.subscribe("\(topics.base)/+/status", qos: 1)
+        try await client.subscribe("\(topics.base)/bridge/+/state", qos: 1)
         for filter in hub.subscriptions {
             try await client.subscribe(filter, qos: 1)
         }
@@ -301,15 +305,16 @@ public final class Bridge: Sendable {
     private func consumeEvents() async {
         for await event in client.events {
             switch event {
-            case .connected(let version, _):
+            case .connected(let version, _, let sharedSubscriptionAvailable):
                 logger.info("broker connected", metadata: [
                     "mqtt.broker": "\(client.connectedBroker.map { mqtt.url(of: $0).description } ?? "none")",
                     "mqtt.protocol": "\(version)",
                 ])
                 pipeline.connectionChanged(connected: true)
-                publishBridgeState(version: version)
+                let routing = await subscribeCommands(mqtt5: version == .v5, sharedSubscriptionAvailable: sharedSubscriptionAvailable)
+                publishBridgeState(version: version, routing: routing)
                 hub.republish()
-                hub.notify(.brokerConnected(now: WallClock.milliseconds()))
+                hub.notify(.brokerConnected(routing: routing, now: WallClock.milliseconds()))
             case .disconnected(let reason):
                 logger.warning("broker disconnected", metadata: ["reason": "\(reason.map { "\($0)" } ?? "clean")"])
                 pipeline.connectionChanged(connected: false)
@@ -326,34 +331,80 @@ public final class Bridge: Sendable {
         return address.hostAndPort
     }
 
+    /// Subscribes the command filter for this connection (`CommandSubscription`): `$share`
+    /// where the broker offers it, falling back to the plain filter when the broker refuses it
+    /// in its SUBACK or closes the connection right after the SUBSCRIBE. Logs the mode.
+    private func subscribeCommands(mqtt5: Bool, sharedSubscriptionAvailable: Bool) async -> RoutingMode {
+        var actions = commandSubscription.withLock { $0.connected(mqtt5: mqtt5, sharedSubscriptionAvailable: sharedSubscriptionAvailable) }
+        let sharedFilter = commandSubscription.withLock { $0.sharedFilter }
+        while !actions.isEmpty {
+            switch actions.removeFirst() {
+            case .unsubscribe(let filter):
+                try? await client.unsubscribe(filter)
+            case .subscribe(let filter) where filter == sharedFilter:
+                do {
+                    try await client.subscribe(filter, qos: 1)
+                    if !client.isConnected {
+                        actions = commandSubscription.withLock { $0.sharedRefused("the broker closed the connection after the $share SUBSCRIBE") }
+                    }
+                } catch {
+                    actions = commandSubscription.withLock { $0.sharedRefused("the broker refused the $share SUBSCRIBE: \(error)") }
+                }
+            case .subscribe(let filter):
+                do {
+                    try await client.subscribe(filter, qos: 1)
+                } catch {
+                    logger.error("cannot subscribe to commands", metadata: ["mqtt.filter": "\(filter)", "mqtt.error": "\(error)"])
+                }
+            }
+        }
+        let (mode, line) = commandSubscription.withLock { ($0.mode ?? .broadcast, $0.description) }
+        logger.info("\(line)")
+        return mode
+    }
+
     /// The retained bridge `state` and `info`, sent directly (not through the spool): they
     /// describe this connection and are re-sent on every reconnect.
     /// A connection already lost again has no broker to name; its successor's `.connected`
     /// publishes them.
-    private func publishBridgeState(version: MQTTProtocolVersion) {
+    private func publishBridgeState(version: MQTTProtocolVersion, routing: RoutingMode) {
         guard let broker = client.connectedBroker else { return }
         let info = BridgeInfo(
             version: BridgeVersion.current, instance: options.instance, startedAt: startedAt,
             listeners: boundEndpoints.map(\.description),
             metrics: "http://\(metricsAddress)", mqttProtocol: version.description,
-            broker: mqtt.url(of: broker).description
+            broker: mqtt.url(of: broker).description, routing: routing
         )
-        let logger = self.logger
-        let report: @Sendable (Result<Void, MosquittoError>) -> Void = { result in
+        announce()
+        client.publish(topic: topics.bridge(.info), payload: info.json(), qos: 1, retain: true, completion: reportStatePublish)
+    }
+
+    /// Publishes this instance's retained `state` `online`: at connect, and again when another
+    /// instance comes online (so it learns of this one without retained messages).
+    private func announce() {
+        client.publish(topic: topics.bridge(.state), payload: Array("online".utf8), qos: 1, retain: true, completion: reportStatePublish)
+    }
+
+    private var reportStatePublish: @Sendable (Result<Void, MosquittoError>) -> Void {
+        { [logger] result in
             if case .failure(let error) = result {
                 logger.warning("bridge state publish failed", metadata: ["error": "\(error)"])
             }
         }
-        client.publish(topic: topics.bridge(.state), payload: Array("online".utf8), qos: 1, retain: true, completion: report)
-        client.publish(topic: topics.bridge(.info), payload: info.json(), qos: 1, retain: true, completion: report)
     }
 
+    /// Statuses and instance states feed the hub's ownership view; every message then goes
+    /// to the observers.
     private func handleIncoming(_ message: IncomingMessage) {
-        let levels = message.topic.split(separator: "/", omittingEmptySubsequences: false)
-        if message.retain, levels.last == "status", let status = RetainedStatus(payload: message.payload) {
-            hub.reconcile(status, now: WallClock.milliseconds())
+        let now = WallClock.milliseconds()
+        if let deviceID = topics.deviceID(statusTopic: message.topic) {
+            hub.statusReceived(deviceID: deviceID, payload: message.payload, retained: message.retain, now: now)
+        } else if let member = topics.instance(stateTopic: message.topic),
+            hub.memberState(member, online: message.payload.elementsEqual("online".utf8))
+        {
+            announce()
         }
-        hub.notify(.brokerMessage(message, now: WallClock.milliseconds()))
+        hub.notify(.brokerMessage(message, now: now))
     }
 }
 

@@ -10,6 +10,8 @@ struct BridgeInfo: Sendable {
     var mqttProtocol: String
     /// The URL of the cluster node connected to, without user name (`mqtt://host:port`).
     var broker: String
+    /// How commands reach this instance (`shared` or `broadcast`).
+    var routing: RoutingMode
 
     func json() -> [UInt8] {
         var w = JSONWriter(capacity: 256)
@@ -32,6 +34,8 @@ struct BridgeInfo: Sendable {
         w.string(mqttProtocol)
         w.key("broker")
         w.string(broker)
+        w.key("routing")
+        w.string(routing.rawValue)
         w.endObject()
         return w.bytes
     }

@@ -14,7 +14,8 @@ extension DeviceTrafficEvent {
         public static let brokerConnected = Kinds(rawValue: 1 << 4)
         public static let brokerMessage = Kinds(rawValue: 1 << 5)
         public static let tick = Kinds(rawValue: 1 << 6)
-        public static let all: Kinds = [.online, .offline, .frame, .published, .brokerConnected, .brokerMessage, .tick]
+        public static let claimedElsewhere = Kinds(rawValue: 1 << 7)
+        public static let all: Kinds = [.online, .offline, .frame, .published, .brokerConnected, .brokerMessage, .tick, .claimedElsewhere]
     }
 
     /// The case of this event, as one of `Kinds`.
@@ -27,6 +28,7 @@ extension DeviceTrafficEvent {
         case .brokerConnected: .brokerConnected
         case .brokerMessage: .brokerMessage
         case .tick: .tick
+        case .claimedElsewhere: .claimedElsewhere
         }
     }
 }

@@ -32,8 +32,10 @@ public enum DeviceTrafficEvent: Sendable {
     case frame(DeviceMessage, deviceID: String, now: Int64)
     /// A device message was handed to the publisher (positions, alarms, events...).
     case published(OutboundMessage)
-    /// The broker connection is (again) up.
-    case brokerConnected(now: Int64)
+    /// The broker connection is (again) up, and commands arrive in `routing` mode.
+    case brokerConnected(routing: RoutingMode, now: Int64)
+    /// A status shows the device's newer session on another instance, `by`.
+    case claimedElsewhere(deviceID: String, by: String, now: Int64)
     /// A message arrived on one of the observers' subscriptions.
     case brokerMessage(IncomingMessage, now: Int64)
     /// Periodic, about once a second: for deadlines (command expiry).

@@ -163,7 +163,9 @@ final class MosquittoClientCore: Sendable {
     // MARK: libmosquitto callbacks (loop thread)
 
     /// CONNACK; returns the subscriptions to send again.
-    func didConnect(reasonCode: Int32, sessionPresent: Bool) -> (MQTTProtocolVersion?, [(filter: String, qos: Int)]) {
+    func didConnect(
+        reasonCode: Int32, sessionPresent: Bool, sharedSubscriptionAvailable: Bool
+    ) -> (MQTTProtocolVersion?, [(filter: String, qos: Int)]) {
         let accepted = state.withLock { state -> (MQTTProtocolVersion, [(filter: String, qos: Int)], BrokerAddress)? in
             guard case .connecting(let version) = state.connection else { return nil }
             state.connackSinceAttempt = true
@@ -184,7 +186,8 @@ final class MosquittoClientCore: Sendable {
         logger.info("connected to MQTT broker", metadata: [
             "mqtt.broker": "\(broker)", "mqtt.protocol": "\(version)", "mqtt.session_present": "\(sessionPresent)",
         ])
-        events.yield(.connected(protocolVersion: version, sessionPresent: sessionPresent))
+        events.yield(.connected(
+            protocolVersion: version, sessionPresent: sessionPresent, sharedSubscriptionAvailable: sharedSubscriptionAvailable))
         return (version, subscriptions)
     }
 

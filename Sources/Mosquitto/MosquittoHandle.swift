@@ -215,9 +215,13 @@ final class MosquittoHandle: @unchecked Sendable {
     /// The callbacks are non-capturing literals (C function pointers) written in nonisolated
     /// code: a closure formed in `@MainActor` code traps when libmosquitto's thread calls it.
     private static func installCallbacks(_ mosq: OpaquePointer) {
-        mosquitto_connect_v5_callback_set(mosq) { mosq, userdata, reasonCode, flags, _ in
+        mosquitto_connect_v5_callback_set(mosq) { mosq, userdata, reasonCode, flags, properties in
             guard let mosq, let core = MosquittoHandle.core(userdata) else { return }
-            let (version, subscriptions) = core.didConnect(reasonCode: reasonCode, sessionPresent: flags & 1 != 0)
+            // Absent means available (MQTT 5 §3.2.2.3.13); a 3.1.1 CONNACK has no properties.
+            var shared: UInt8 = 1
+            _ = mosquitto_property_read_byte(properties, Int32(MQTT_PROP_SHARED_SUB_AVAILABLE.rawValue), &shared, false)
+            let (version, subscriptions) = core.didConnect(
+                reasonCode: reasonCode, sessionPresent: flags & 1 != 0, sharedSubscriptionAvailable: shared != 0)
             if version != nil { MosquittoHandle.watchErrors(mosq, false) }
             for subscription in subscriptions {
                 let rc = MosquittoHandle.subscribe(mosq, nil, filter: subscription.filter, qos: subscription.qos, version: version ?? .v311)

@@ -29,7 +29,7 @@ import Testing
         let everything = Recorder(.all)
         harness.hub.addObserver(ticks)
         harness.hub.addObserver(everything)
-        harness.hub.notify(.brokerConnected(now: 1))
+        harness.hub.notify(.brokerConnected(routing: .broadcast, now: 1))
         harness.hub.notify(.tick(now: 2))
         harness.hub.notify(.offline(deviceID: "CC8011400042499", now: 3))
         #expect(ticks.kinds == [.tick])
@@ -47,5 +47,6 @@ import Testing
         let wanted = observers.reduce(DeviceTrafficEvent.Kinds()) { $0.union($1.interests) }
         #expect(!wanted.contains(.published))
         #expect(wanted.contains(.frame))
+        #expect(wanted.isSuperset(of: [.brokerConnected, .claimedElsewhere]), "command routing learns its mode and hands over queues")
     }
 }

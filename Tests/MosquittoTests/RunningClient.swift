@@ -53,7 +53,7 @@ final class RunningClient: Sendable {
     /// `(protocolVersion, sessionPresent)` of every `.connected` so far.
     var connections: [(MQTTProtocolVersion, Bool)] {
         events.compactMap {
-            if case .connected(let version, let sessionPresent) = $0 { (version, sessionPresent) } else { nil }
+            if case .connected(let version, let sessionPresent, _) = $0 { (version, sessionPresent) } else { nil }
         }
     }
 

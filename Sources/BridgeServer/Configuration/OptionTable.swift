@@ -133,10 +133,10 @@ public struct OptionTable: Sendable {
         "owntracks-base", allowed: topicLevels, help: "OwnTracks topic base; none = OwnTracks output off.",
         isValid: { TopicLayout.isValidTopicPrefix($0) })
 
-    /// Empty: a plain subscription (single instance only).
+    /// Empty: commands are broadcast to every instance (`docs/scaling.md`).
     public let shareGroup: BridgeOption<String> = .text(
         "share-group", default: "cctr-bridge", allowed: "empty, or one topic level without /, +, # or NUL",
-        help: "Shared subscription group for commands; empty = a plain subscription (one instance only).",
+        help: "Shared subscription group for commands, used where the broker offers $share (MQTT 5); empty = every instance subscribes <base>/+/cmd and only the device's owner acts (any broker, any number of instances).",
         isValid: { BridgeOptions.isValidShareGroup($0) })
 
     public let shutdownTimeout: BridgeOption<Duration> = .seconds(

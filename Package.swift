@@ -47,7 +47,7 @@ let package = Package(
         .systemLibrary(
             name: "CMosquitto",
             pkgConfig: "libmosquitto",
-            providers: [.apt(["libmosquitto-dev"])]
+            providers: [.apt(["libmosquitto-dev", "libssl-dev"])]
         ),
         .target(
             name: "Mosquitto",

@@ -69,12 +69,22 @@ if command -v kubernetes-validate >/dev/null; then
 else
     fail "kubernetes-validate not installed (pip install -r scripts/requirements-ci.txt)"
 fi
-check "deploy/kubernetes: probes, ports and affinity the docs promise" python3 - <<'PY'
+check "deploy/kubernetes: replicas, instance names, spools, probes, ports and affinity the docs promise" python3 - <<'PY'
 import sys, yaml
-docs = [d for f in ("deployment", "service") for d in yaml.safe_load_all(open(f"deploy/kubernetes/{f}.yaml"))]
-dep = next(d for d in docs if d["kind"] == "Deployment")
+docs = [d for f in ("statefulset", "service", "pdb") for d in yaml.safe_load_all(open(f"deploy/kubernetes/{f}.yaml"))]
+dep = next(d for d in docs if d["kind"] == "StatefulSet")
 c = dep["spec"]["template"]["spec"]["containers"][0]
 problems = []
+if dep["spec"]["replicas"] < 2:
+    problems.append("the StatefulSet should run several replicas")
+instance = next((e for e in c["env"] if e["name"] == "CCTR_INSTANCE"), {})
+if instance.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") != "metadata.name":
+    problems.append("CCTR_INSTANCE must come from the pod name")
+if [t["metadata"]["name"] for t in dep["spec"].get("volumeClaimTemplates", [])] != ["spool"]:
+    problems.append("each replica needs its own spool volume claim")
+pdb = next(d for d in docs if d["kind"] == "PodDisruptionBudget")
+if pdb["spec"].get("maxUnavailable") != 1:
+    problems.append("the PodDisruptionBudget should allow one replica down at a time")
 if c["livenessProbe"]["httpGet"]["path"] != "/healthz" or c["readinessProbe"]["httpGet"]["path"] != "/readyz":
     problems.append("probes must use /healthz and /readyz")
 if "0.0.0.0:9888" not in c["args"]:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing cctr-bridge needs, only when it is missing:
-# Debian's libmosquitto-dev, mosquitto, mosquitto-clients, systemd (for
+# Debian's libmosquitto-dev, libssl-dev, mosquitto, mosquitto-clients, systemd (for
 # `systemd-analyze verify`) and chromium (the status page's browser test,
 # scripts/browser_test.py), and the Python checkers of scripts/requirements-ci.txt.
 set -euo pipefail
@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 
 missing=()
 dpkg -s libmosquitto-dev >/dev/null 2>&1 || missing+=(libmosquitto-dev)
+# OpenSSL's headers: the bridge reads the certificate verification result of a failed TLS
+# handshake to the broker (libmosquitto links libssl already; the runtime needs nothing new).
+dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Which devices are online on this instance, through which session, and what their retained
 /// `status` and `availability` say. A plain value returning actions, like `DeviceSession`;
 /// the server holds one behind a lock and executes what it returns.
@@ -36,12 +34,14 @@ public struct DeviceDirectory: Sendable {
     /// Milliseconds between `last_seen` refreshes (`--status-interval`).
     public let statusInterval: Int64
     private var online: [String: Entry] = [:]
-    /// The highest `session_epoch` known per device, from our sessions and retained statuses.
-    private var epochs: [String: Int64] = [:]
+    /// Who holds each device across the fleet: fed by this instance's sessions here and by
+    /// every status message through `statusSeen`; `session_epoch` comes from it.
+    public private(set) var ownership: OwnershipView
 
     public init(topics: TopicLayout, statusInterval: Int64 = 60_000) {
         self.topics = topics
         self.statusInterval = statusInterval
+        ownership = OwnershipView(instance: topics.instance)
     }
 
     public func session(of deviceID: String) -> SessionID? {
@@ -55,8 +55,7 @@ public struct DeviceDirectory: Sendable {
         if let previous = online[deviceID], previous.session != session {
             actions.append(.closeSession(previous.session))
         }
-        let epoch = max(now, (epochs[deviceID] ?? 0) + 1)
-        epochs[deviceID] = epoch
+        let epoch = ownership.sessionStarted(deviceID: deviceID, now: now)
         let entry = Entry(
             session: session, transport: transport, peer: peer, protocolName: protocolName, epoch: epoch,
             connectedAt: now, lastSeen: now, lastStatusAt: now
@@ -70,43 +69,63 @@ public struct DeviceDirectory: Sendable {
     public mutating func seen(_ deviceID: String, session: SessionID, now: Int64, into actions: inout [Action]) {
         guard var entry = online[deviceID], entry.session == session else { return }
         entry.lastSeen = now
-        if now - entry.lastStatusAt >= statusInterval {
+        if now - entry.lastStatusAt >= statusInterval, isNewest(deviceID, entry) {
             entry.lastStatusAt = now
             actions.append(.publish(status(deviceID, entry, disconnectedAt: nil)))
         }
         online[deviceID] = entry
     }
 
-    /// A session ended; publishes `offline` only if it was the device's newest session, and
-    /// returns whether it was.
+    /// A session ended; returns whether it was the device's newest session on this instance.
+    /// It publishes `offline` only if no newer session of the device is known on another
+    /// instance either: a device that moved must not be shown offline by its old one.
     @discardableResult
     public mutating func ended(_ deviceID: String, session: SessionID, now: Int64, into actions: inout [Action]) -> Bool {
         guard let entry = online[deviceID], entry.session == session else { return false }
         online[deviceID] = nil
+        guard isNewest(deviceID, entry) else { return true }
+        ownership.sessionEnded(deviceID: deviceID, epoch: entry.epoch)
         actions.append(.publish(availability(deviceID, online: false)))
         actions.append(.publish(status(deviceID, entry, disconnectedAt: now)))
         return true
     }
 
-    /// A retained `status` read at start-up (or later): remembers its epoch, and when it says
-    /// the device is online on this instance but no session of ours has it, a crash left it so:
-    /// publish `offline`.
-    public mutating func reconcile(retained status: RetainedStatus, now: Int64, into actions: inout [Action]) {
-        epochs[status.deviceID] = max(epochs[status.deviceID] ?? 0, status.sessionEpoch)
-        guard status.online, status.instance == topics.instance, online[status.deviceID] == nil else { return }
+    /// A `status` message from the broker, live or retained (this instance's own included).
+    /// It feeds the ownership view; returns true when it shows the device's newest session on
+    /// another instance (commands kept here for it must follow). A retained status saying the
+    /// device is online on this instance while no session of ours has it was left so by a
+    /// crash: publish `offline`.
+    @discardableResult
+    public mutating func statusSeen(_ status: DeviceStatus, retained: Bool, now: Int64, into actions: inout [Action]) -> Bool {
+        let claim = OwnershipView.Claim(instance: status.instance, epoch: status.sessionEpoch, online: status.online)
+        let movedAway = ownership.observe(deviceID: status.deviceID, claim)
+        guard retained, status.online, status.instance == topics.instance, online[status.deviceID] == nil else { return movedAway }
         let entry = Entry(
             session: 0, transport: status.transport, peer: status.peer, protocolName: status.protocolName,
             epoch: status.sessionEpoch,
             connectedAt: status.connectedAt, lastSeen: status.lastSeen, lastStatusAt: now
         )
+        ownership.sessionEnded(deviceID: status.deviceID, epoch: status.sessionEpoch)
         actions.append(.publish(availability(status.deviceID, online: false)))
         actions.append(.publish(self.status(status.deviceID, entry, disconnectedAt: now)))
+        return movedAway
+    }
+
+    /// An empty `status` payload: `cctr-bridge forget` cleared the device.
+    public mutating func statusCleared(_ deviceID: String) {
+        ownership.forget(deviceID: deviceID)
+    }
+
+    /// An instance's `state` message; true when this instance should announce itself again
+    /// (see `OwnershipView.memberState`).
+    public mutating func memberState(_ member: String, online: Bool) -> Bool {
+        ownership.memberState(member, online: online)
     }
 
     /// Everything retained about the online devices, again: after the broker connection comes
     /// back, in case the broker lost its retained store.
     public func republish() -> [OutboundMessage] {
-        online.sorted { $0.key < $1.key }.flatMap { id, entry in
+        online.filter { isNewest($0.key, $0.value) }.sorted { $0.key < $1.key }.flatMap { id, entry in
             [availability(id, online: true), status(id, entry, disconnectedAt: nil)]
         }
     }
@@ -114,9 +133,15 @@ public struct DeviceDirectory: Sendable {
     /// Shutdown: every online device goes `offline`.
     public mutating func shutdown(now: Int64) -> [OutboundMessage] {
         defer { online.removeAll() }
-        return online.sorted { $0.key < $1.key }.flatMap { id, entry in
+        return online.filter { isNewest($0.key, $0.value) }.sorted { $0.key < $1.key }.flatMap { id, entry in
             [availability(id, online: false), status(id, entry, disconnectedAt: now)]
         }
+    }
+
+    /// Whether this session is the device's newest known anywhere: a session superseded on
+    /// another instance (its old connection not closed yet) publishes nothing more.
+    private func isNewest(_ deviceID: String, _ entry: Entry) -> Bool {
+        ownership.epoch(of: deviceID) <= entry.epoch
     }
 
     private func availability(_ deviceID: String, online: Bool) -> OutboundMessage {
@@ -158,8 +183,8 @@ public struct DeviceDirectory: Sendable {
     }
 }
 
-/// The fields of a retained `status` payload that routing and start-up reconciliation need.
-public struct RetainedStatus: Sendable, Equatable {
+/// The fields of a `status` payload that ownership and start-up reconciliation need.
+public struct DeviceStatus: Sendable, Equatable {
     public var deviceID: String
     public var online: Bool
     public var instance: String
@@ -184,32 +209,23 @@ public struct RetainedStatus: Sendable, Equatable {
         self.connectedAt = connectedAt
         self.lastSeen = lastSeen
     }
-}
 
-extension RetainedStatus {
-    private struct Wire: Decodable {
-        let device_id: String
-        let state: String
-        let transport: String
-        let peer: String
-        let `protocol`: String?
-        let instance: String
-        let session_epoch: Int64
-        let connected_at: String
-        let last_seen: String
-    }
-
-    /// Reads a retained `status` payload; nil when it is not one this bridge could have written.
+    /// Reads a `status` payload with the same JSON reader as commands; nil when it is not one
+    /// this bridge could have written (`protocol` may be absent or null: older bridges).
     public init?(payload: [UInt8]) {
-        guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(payload)),
-            let transport = Transport(rawValue: wire.transport),
-            let connectedAt = ISOTimestamp.parseMilliseconds(wire.connected_at),
-            let lastSeen = ISOTimestamp.parseMilliseconds(wire.last_seen)
+        guard case .success(.object(let object)) = JSONInput.parse(payload),
+            case .string(let deviceID)? = object["device_id"], case .string(let state)? = object["state"],
+            case .string(let transportName)? = object["transport"], let transport = Transport(rawValue: transportName),
+            case .string(let peer)? = object["peer"], case .string(let instance)? = object["instance"],
+            case .integer(let epoch)? = object["session_epoch"],
+            case .string(let connected)? = object["connected_at"], let connectedAt = ISOTimestamp.parseMilliseconds(connected),
+            case .string(let seen)? = object["last_seen"], let lastSeen = ISOTimestamp.parseMilliseconds(seen)
         else { return nil }
+        var protocolName: String?
+        if case .string(let name)? = object["protocol"] { protocolName = name }
         self.init(
-            deviceID: wire.device_id, online: wire.state == "online", instance: wire.instance,
-            sessionEpoch: wire.session_epoch, transport: transport, peer: wire.peer, protocolName: wire.protocol,
-            connectedAt: connectedAt, lastSeen: lastSeen
+            deviceID: deviceID, online: state == "online", instance: instance, sessionEpoch: epoch, transport: transport,
+            peer: peer, protocolName: protocolName, connectedAt: connectedAt, lastSeen: lastSeen
         )
     }
 }

@@ -64,6 +64,26 @@ public struct TopicLayout: Sendable, Equatable {
         "\(base)/bridge/\(instance)/\(BridgeTopic.forward.rawValue)"
     }
 
+    /// The device id of `<base>/<id>/status` (any id level, checked by the caller's parse of
+    /// the payload), or nil for any other topic.
+    public func deviceID(statusTopic topic: String) -> String? {
+        instanceOrDevice(topic, prefix: base + "/", suffix: "/status")
+    }
+
+    /// The instance of `<base>/bridge/<instance>/state`, or nil for any other topic.
+    public func instance(stateTopic topic: String) -> String? {
+        instanceOrDevice(topic, prefix: base + "/bridge/", suffix: "/state")
+    }
+
+    /// The one level between `prefix` and `suffix`.
+    private func instanceOrDevice(_ topic: String, prefix: String, suffix: String) -> String? {
+        guard topic.hasPrefix(prefix), topic.hasSuffix(suffix), topic.utf8.count > prefix.utf8.count + suffix.utf8.count else {
+            return nil
+        }
+        let level = topic.dropFirst(prefix.count).dropLast(suffix.count)
+        return level.contains("/") ? nil : String(level)
+    }
+
     public enum DeviceTopic: String, Sendable {
         case position, history, alarm, availability, status, event, cmd, raw
         case commandResult = "cmd/result"

@@ -24,6 +24,8 @@ public final class Bridge: Sendable {
     private let logger: Logger
     private let topics: TopicLayout
     private let client: MosquittoClient
+    /// The client's settings, for the URL of the broker connected to (info payload, `/readyz`).
+    private let mqtt: MosquittoClient.Configuration
     private let spool: Spool
     private let pipeline: PublishPipeline
     private let hub: DeviceHub
@@ -34,15 +36,16 @@ public final class Bridge: Sendable {
     private let board = StatusBoard()
     private let startedAt: Int64
     private let state = Mutex(RunState())
+    /// Which filter takes commands; decided at every broker connection (event consumer only).
+    private let commandSubscription: Mutex<CommandSubscription>
     private let started = Latch()
+    private let shutdownRequested = Latch()
     private let listening = AtomicFlag()
 
     private struct RunState: Sendable {
         var boundEndpoints: [ListenAddress] = []
         var healthPort: Int?
         var healthChannel: (any Channel)?
-        var shutdownRequested = false
-        var shutdownWaiter: CheckedContinuation<Void, Never>?
         /// When `stop()` began, for the final log line.
         var stopStartedAt: ContinuousClock.Instant?
     }
@@ -52,11 +55,13 @@ public final class Bridge: Sendable {
         self.logger = logger
         startedAt = WallClock.milliseconds()
         topics = try TopicLayout(base: options.topicBase, instance: options.instance)
+        commandSubscription = Mutex(CommandSubscription(base: topics.base, shareGroup: options.shareGroup))
         metrics = BridgeMetrics()
 
-        var mqtt = try options.mqttConfiguration(clientID: "cctr-bridge-\(options.instance)")
+        var mqtt = options.mqttConfiguration(clientID: "cctr-bridge-\(options.instance)")
         mqtt.lastWill = .init(topic: topics.bridge(.state), payload: Array("offline".utf8), qos: 1, retain: true)
         mqtt.shutdownDrainTimeout = .seconds(1)
+        self.mqtt = mqtt
         client = try MosquittoClient(configuration: mqtt, logger: logger)
 
         let storage: SpoolConfiguration.Storage
@@ -125,10 +130,11 @@ public final class Bridge: Sendable {
         let pipeline = self.pipeline
         let spool = self.spool
         let startedAt = self.startedAt
-        let facts: @Sendable () -> StatusFacts = {
+        let facts: @Sendable () -> StatusFacts = { [mqtt] in
             let statistics = spool.statistics
             return StatusFacts(
-                instance: options.instance, version: BridgeVersion.current, startedAt: startedAt, brokerURL: options.mqttURL,
+                instance: options.instance, version: BridgeVersion.current, startedAt: startedAt,
+                brokerURL: mqtt.url(of: client.connectedBroker ?? client.currentBroker).description,
                 publishesInFlight: pipeline.publishesInFlight, spoolBytes: statistics.bytes,
                 spoolPending: statistics.pendingRecords, spoolOldestAcceptedAt: pipeline.oldestPendingAcceptedAt(startedAt: startedAt))
         }
@@ -136,15 +142,23 @@ public final class Bridge: Sendable {
             host: options.metricsListen.host, port: options.metricsListen.port, metrics: metrics, group: group,
             logger: logger, refreshMetrics: { pipeline.reportSpoolStatistics() },
             status: StatusEndpoints(api: StatusAPI(board: board, facts: facts), token: options.httpToken)
-        ) {
-            let up = listening.value
-            let connected = client.isConnected
-            switch (up, connected) {
-            case (true, true): return (true, "ready")
-            case (false, _): return (false, "listeners not up")
-            case (true, false): return (false, "broker not connected")
-            }
+        ) { [mqtt] in
+            Self.readiness(listening: listening.value, client: client, mqtt: mqtt)
         }
+    }
+
+    /// `/readyz`: ready with the broker URL and protocol in use; otherwise why not, in the
+    /// client's words for the last failure (connection refused, TLS reason, bad credentials,
+    /// not authorized), so the probe's output alone points at the fix.
+    private static func readiness(
+        listening: Bool, client: MosquittoClient, mqtt: MosquittoClient.Configuration
+    ) -> (ready: Bool, detail: String) {
+        guard listening else { return (false, "listeners not up") }
+        guard let broker = client.connectedBroker, let version = client.protocolVersion else {
+            let reason = client.lastFailure?.message ?? "connecting"
+            return (false, "broker not connected: \(reason)")
+        }
+        return (true, "ready: connected to \(mqtt.url(of: broker)) over MQTT \(version)")
     }
 
     /// The device endpoints actually bound (ports chosen by the system when 0 was asked);
@@ -154,19 +168,15 @@ public final class Bridge: Sendable {
     /// The health/metrics port actually bound.
     public var healthPort: Int? { state.withLock { $0.healthPort } }
 
-    /// Returns once the listeners and the health endpoint are bound.
+    /// Returns once the listeners and the health endpoint are bound, or when the waiting task
+    /// is cancelled.
     public func waitUntilStarted() async {
-        await started.wait()
+        try? await started.wait()
     }
 
     /// Starts the graceful shutdown (as SIGTERM would).
     public func shutdown() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.shutdownRequested = true
-            defer { state.shutdownWaiter = nil }
-            return state.shutdownWaiter
-        }
-        waiter?.resume()
+        shutdownRequested.open()
     }
 
     /// Runs until shutdown. With `handleSignals`, SIGTERM and SIGINT start the shutdown.
@@ -213,23 +223,13 @@ public final class Bridge: Sendable {
             tasks.addTask { await self.consumeEvents() }
             tasks.addTask { await self.tickLoop() }
             await withGracefulShutdownHandler {
-                await self.waitForShutdownRequest()
+                // A cancelled run shuts down as a requested one does.
+                try? await self.shutdownRequested.wait()
             } onGracefulShutdown: {
                 self.shutdown()
             }
             await stop()
             tasks.cancelAll()
-        }
-    }
-
-    private func waitForShutdownRequest() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.shutdownRequested { return true }
-                state.shutdownWaiter = continuation
-                return false
-            }
-            if now { continuation.resume() }
         }
     }
 
@@ -307,6 +307,7 @@ public final class Bridge: Sendable {
 
     private func subscribeStatuses() async throws {
         try await client.subscribe("\(topics.base)/+/status", qos: 1)
+        try await client.subscribe("\(topics.base)/bridge/+/state", qos: 1)
         for filter in hub.subscriptions {
             try await client.subscribe(filter, qos: 1)
         }
@@ -326,13 +327,17 @@ public final class Bridge: Sendable {
     private func consumeEvents() async {
         for await event in client.events {
             switch event {
-            case .connected(let version, _):
-                logger.info("broker connected", metadata: ["mqtt.protocol": "\(version)"])
+            case .connected(let version, _, let sharedSubscriptionAvailable):
+                logger.info("broker connected", metadata: [
+                    "mqtt.broker": "\(client.connectedBroker.map { mqtt.url(of: $0).description } ?? "none")",
+                    "mqtt.protocol": "\(version)",
+                ])
                 pipeline.connectionChanged(connected: true)
                 board.brokerChanged(connected: true, mqttProtocol: version.description, now: WallClock.milliseconds())
-                publishBridgeState(version: version)
+                let routing = await subscribeCommands(mqtt5: version == .v5, sharedSubscriptionAvailable: sharedSubscriptionAvailable)
+                publishBridgeState(version: version, routing: routing)
                 hub.republish()
-                hub.notify(.brokerConnected(now: WallClock.milliseconds()))
+                hub.notify(.brokerConnected(routing: routing, now: WallClock.milliseconds()))
             case .disconnected(let reason):
                 logger.warning("broker disconnected", metadata: ["reason": "\(reason.map { "\($0)" } ?? "clean")"])
                 pipeline.connectionChanged(connected: false)
@@ -350,30 +355,80 @@ public final class Bridge: Sendable {
         return address.hostAndPort
     }
 
+    /// Subscribes the command filter for this connection (`CommandSubscription`): `$share`
+    /// where the broker offers it, falling back to the plain filter when the broker refuses it
+    /// in its SUBACK or closes the connection right after the SUBSCRIBE. Logs the mode.
+    private func subscribeCommands(mqtt5: Bool, sharedSubscriptionAvailable: Bool) async -> RoutingMode {
+        var actions = commandSubscription.withLock { $0.connected(mqtt5: mqtt5, sharedSubscriptionAvailable: sharedSubscriptionAvailable) }
+        let sharedFilter = commandSubscription.withLock { $0.sharedFilter }
+        while !actions.isEmpty {
+            switch actions.removeFirst() {
+            case .unsubscribe(let filter):
+                try? await client.unsubscribe(filter)
+            case .subscribe(let filter) where filter == sharedFilter:
+                do {
+                    try await client.subscribe(filter, qos: 1)
+                    if !client.isConnected {
+                        actions = commandSubscription.withLock { $0.sharedRefused("the broker closed the connection after the $share SUBSCRIBE") }
+                    }
+                } catch {
+                    actions = commandSubscription.withLock { $0.sharedRefused("the broker refused the $share SUBSCRIBE: \(error)") }
+                }
+            case .subscribe(let filter):
+                do {
+                    try await client.subscribe(filter, qos: 1)
+                } catch {
+                    logger.error("cannot subscribe to commands", metadata: ["mqtt.filter": "\(filter)", "mqtt.error": "\(error)"])
+                }
+            }
+        }
+        let (mode, line) = commandSubscription.withLock { ($0.mode ?? .broadcast, $0.description) }
+        logger.info("\(line)")
+        return mode
+    }
+
     /// The retained bridge `state` and `info`, sent directly (not through the spool): they
     /// describe this connection and are re-sent on every reconnect.
-    private func publishBridgeState(version: MQTTProtocolVersion) {
+    /// A connection already lost again has no broker to name; its successor's `.connected`
+    /// publishes them.
+    private func publishBridgeState(version: MQTTProtocolVersion, routing: RoutingMode) {
+        guard let broker = client.connectedBroker else { return }
         let info = BridgeInfo(
             version: BridgeVersion.current, instance: options.instance, startedAt: startedAt,
             listeners: boundEndpoints.map(\.description),
-            metrics: "http://\(metricsAddress)", mqttProtocol: version.description
+            metrics: "http://\(metricsAddress)", mqttProtocol: version.description,
+            broker: mqtt.url(of: broker).description, routing: routing
         )
-        let logger = self.logger
-        let report: @Sendable (Result<Void, MosquittoError>) -> Void = { result in
+        announce()
+        client.publish(topic: topics.bridge(.info), payload: info.json(), qos: 1, retain: true, completion: reportStatePublish)
+    }
+
+    /// Publishes this instance's retained `state` `online`: at connect, and again when another
+    /// instance comes online (so it learns of this one without retained messages).
+    private func announce() {
+        client.publish(topic: topics.bridge(.state), payload: Array("online".utf8), qos: 1, retain: true, completion: reportStatePublish)
+    }
+
+    private var reportStatePublish: @Sendable (Result<Void, MosquittoError>) -> Void {
+        { [logger] result in
             if case .failure(let error) = result {
                 logger.warning("bridge state publish failed", metadata: ["error": "\(error)"])
             }
         }
-        client.publish(topic: topics.bridge(.state), payload: Array("online".utf8), qos: 1, retain: true, completion: report)
-        client.publish(topic: topics.bridge(.info), payload: info.json(), qos: 1, retain: true, completion: report)
     }
 
+    /// Statuses and instance states feed the hub's ownership view; every message then goes
+    /// to the observers.
     private func handleIncoming(_ message: IncomingMessage) {
-        let levels = message.topic.split(separator: "/", omittingEmptySubsequences: false)
-        if message.retain, levels.last == "status", let status = RetainedStatus(payload: message.payload) {
-            hub.reconcile(status, now: WallClock.milliseconds())
+        let now = WallClock.milliseconds()
+        if let deviceID = topics.deviceID(statusTopic: message.topic) {
+            hub.statusReceived(deviceID: deviceID, payload: message.payload, retained: message.retain, now: now)
+        } else if let member = topics.instance(stateTopic: message.topic),
+            hub.memberState(member, online: message.payload.elementsEqual("online".utf8))
+        {
+            announce()
         }
-        hub.notify(.brokerMessage(message, now: WallClock.milliseconds()))
+        hub.notify(.brokerMessage(message, now: now))
     }
 }
 

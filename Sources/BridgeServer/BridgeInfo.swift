@@ -8,6 +8,10 @@ struct BridgeInfo: Sendable {
     var listeners: [String]
     var metrics: String
     var mqttProtocol: String
+    /// The URL of the cluster node connected to, without user name (`mqtt://host:port`).
+    var broker: String
+    /// How commands reach this instance (`shared` or `broadcast`).
+    var routing: RoutingMode
 
     func json() -> [UInt8] {
         var w = JSONWriter(capacity: 256)
@@ -28,6 +32,10 @@ struct BridgeInfo: Sendable {
         w.string(metrics)
         w.key("mqtt_protocol")
         w.string(mqttProtocol)
+        w.key("broker")
+        w.string(broker)
+        w.key("routing")
+        w.string(routing.rawValue)
         w.endObject()
         return w.bytes
     }

@@ -4,15 +4,19 @@ import Logging
 import Mosquitto
 import Synchronization
 
-/// Downlink commands, wired to MQTT and the device sessions: takes command messages from
-/// `$share/<group>/<base>/+/cmd` and this instance's `forward` topic, routes each to the
-/// instance that owns the device (from retained statuses), keeps one `CommandQueue` per
-/// device, writes frames to the device's session and publishes every result (also to the
-/// MQTT 5 response topic with its correlation data). Each final result gets an audit log line.
+/// Downlink commands, wired to MQTT and the device sessions: takes command messages from the
+/// command subscription (`$share/<group>/<base>/+/cmd` or `<base>/+/cmd`, which `Bridge`
+/// chooses per connection; `CommandSubscription`) and this instance's `forward` topic, lets
+/// `CommandRouting` decide from the hub's ownership view whether this instance acts on each,
+/// keeps one `CommandQueue` per device, hands queued commands over when their device's newer
+/// session is on another instance, writes frames to the device's session and publishes every
+/// result (also to the MQTT 5 response topic with its correlation data). Each final result
+/// gets an audit log line.
 final class CommandService: DeviceTrafficObserver {
     private struct State: Sendable {
         var queues: [String: CommandQueue] = [:]
-        var routing: CommandRouting
+        /// How commands arrive on the current broker connection.
+        var mode = RoutingMode.broadcast
         /// Last frame time of UDP devices: they are reachable only within the reply window.
         var lastDatagram: [String: Int64] = [:]
         /// The protocol each device last spoke: commands are written in it.
@@ -43,12 +47,8 @@ final class CommandService: DeviceTrafficObserver {
         haPrefix = options.haPrefix
         devices = options.deviceSettings
         self.logger = logger
-        let commands = "\(topics.base)/+/cmd"
-        subscriptions = [
-            options.shareGroup.isEmpty ? commands : "$share/\(options.shareGroup)/\(commands)",
-            topics.bridge(.forward),
-        ]
-        state = Mutex(State(routing: CommandRouting(instance: topics.instance)))
+        subscriptions = [topics.bridge(.forward)]
+        state = Mutex(State())
     }
 
     func observe(_ event: DeviceTrafficEvent, hub: DeviceHub) -> [OutboundMessage] {
@@ -68,24 +68,27 @@ final class CommandService: DeviceTrafficObserver {
             guard hasCommands else {
                 return frame.isCommandReply ? [unmatchedReply(frame, deviceID: deviceID, handle: handle, now: now)] : []
             }
-            let actions = withQueueActions(deviceID, hub: hub, now: now) { queue, _ in
+            let actions = withQueue(deviceID, hub: hub, now: now) { queue, _ in
                 queue.deviceFrame(
                     word: frame.messageType, body: frame.body, raw: String(latin1: frame.raw), isReply: frame.isCommandReply, now: now)
                     + queue.deviceUplink(now: now)
             }
-            var out = results(actions.list, hub: hub, deviceID: deviceID, handle: actions.handle)
-            if actions.list.contains(.unmatchedReply) {
-                out.append(unmatchedReply(frame, deviceID: deviceID, handle: handle, now: now))
-            }
-            return out
+            return actions.contains(.unmatchedReply) ? [unmatchedReply(frame, deviceID: deviceID, handle: handle, now: now)] : []
         case .offline(let deviceID, let now):
-            return withQueue(deviceID, hub: hub, now: now) { queue, _ in queue.deviceGone(now: now) }
+            withQueue(deviceID, hub: hub, now: now) { queue, _ in queue.deviceGone(now: now) }
+            return []
         case .tick(let now):
             let deviceIDs = state.withLock { state in
                 state.queues.filter { ($0.value.nextDeadline ?? .max) <= now }.map(\.key)
             }
-            return deviceIDs.flatMap { id in withQueue(id, hub: hub, now: now) { queue, _ in queue.tick(now: now) } }
-        case .online, .published, .brokerConnected:
+            for id in deviceIDs { withQueue(id, hub: hub, now: now) { queue, _ in queue.tick(now: now) } }
+            return []
+        case .brokerConnected(let mode, _):
+            state.withLock { $0.mode = mode }
+            return []
+        case .claimedElsewhere(let deviceID, let owner, let now):
+            return handOver(deviceID, to: owner, now: now, hub: hub)
+        case .online, .published:
             return []
         }
     }
@@ -93,48 +96,72 @@ final class CommandService: DeviceTrafficObserver {
     // MARK: - Incoming commands
 
     private func incoming(_ message: IncomingMessage, now: Int64, hub: DeviceHub) -> [OutboundMessage] {
-        if message.topic.hasSuffix("/status") {
-            let levels = message.topic.split(separator: "/", omittingEmptySubsequences: false)
-            if levels.count >= 2 {
-                let deviceID = String(levels[levels.count - 2])
-                state.withLock { $0.routing.statusReceived(deviceID: deviceID, payload: message.payload) }
-            }
-            return []
-        }
         if message.topic == topics.bridge(.forward) {
             return forwarded(message, now: now, hub: hub)
         }
         guard message.topic.hasPrefix(topics.base + "/"), message.topic.hasSuffix("/cmd") else { return [] }
+        let mode = state.withLock { $0.mode }
+        guard let deviceID = CommandRouting.deviceID(commandTopic: message.topic, base: topics.base) else {
+            // Broadcast: every instance got it; the one the topic hashes to reports it.
+            let reports = mode == .shared || hub.withOwnership { $0.custodian(of: message.topic) == $0.instance }
+            return reports ? [deadLetter(.badDeviceID, message, detail: "the command topic names no valid device id", now: now)] : []
+        }
+        let decision = hub.withOwnership { CommandRouting.decide(deviceID: deviceID, view: $0, mode: mode) }
+        if case .ignore = decision { return [] }
         guard !message.retain else {
             return [deadLetter(.retainedCommand, message, detail: "retained command messages are never executed", now: now)]
-        }
-        guard let deviceID = CommandRouting.deviceID(commandTopic: message.topic, base: topics.base) else {
-            return [deadLetter(.badDeviceID, message, detail: "the command topic names no valid device id", now: now)]
         }
         let parsed = CommandRequest.parse(
             message.payload, deviceID: deviceID, templates: templates, policy: policy, assignID: assignID
         )
         guard case .accepted(var request) = parsed else {
             if case .rejected(let rejection) = parsed {
-                return results([.publishResult(CommandResult(rejection, deviceID: deviceID, at: now, instance: topics.instance))], hub: hub)
+                publish(CommandResult(rejection, deviceID: deviceID, at: now, instance: topics.instance), hub: hub)
             }
             return []
         }
         let target = message.responseTopic.map { ResponseTarget(topic: $0, correlationData: message.correlationData) }
-        switch state.withLock({ $0.routing.route(deviceID: deviceID) }) {
-        case .local:
+        switch decision {
+        case .ignore:
+            return []
+        case .execute, .park:
             keep(target, for: &request)
-            return submit(request, deviceID: deviceID, now: now, hub: hub)
+            submit(request, deviceID: deviceID, now: now, hub: hub)
+            return []
         case .forward(let owner):
             logger.info("command forwarded", metadata: [
                 "command.id": "\(request.id)", "device.id": "\(deviceID)", "to": "\(owner)",
             ])
             // Only the owner sees the results, so the target travels with the command and is
             // kept (or refused) there; kept here, it would never be cleared.
-            let routing = state.withLock { $0.routing }
-            return [routing.forwardMessage(
+            return [CommandRouting.forwardMessage(
                 request, topic: message.topic, responseTarget: target, to: owner, topics: topics, deviceID: deviceID)]
         }
+    }
+
+    /// The device's newer session is on `owner`: the commands still queued here for it go
+    /// there, marked as a hand-over, with their response targets and what is left of their
+    /// ttl; this instance forgets them.
+    private func handOver(_ deviceID: String, to owner: String, now: Int64, hub: DeviceHub) -> [OutboundMessage] {
+        let (handOvers, targets) = state.withLock { state -> ([CommandQueue.HandOver], [ResponseTarget?]) in
+            guard var queue = state.queues[deviceID] else { return ([], []) }
+            let (handOvers, actions) = queue.handOver(now: now)
+            publish(actions, state: &state, hub: hub)
+            state.queues[deviceID] = queue.isEmpty ? nil : queue
+            let targets = handOvers.map { state.responseTargets.removeValue(forKey: $0.request.id) }
+            return (handOvers, targets)
+        }
+        guard !handOvers.isEmpty else { return [] }
+        var out: [OutboundMessage] = []
+        logger.info("queued commands handed over", metadata: [
+            "device.id": "\(deviceID)", "to": "\(owner)", "commands": "\(handOvers.map(\.request.id))",
+        ])
+        for (handOver, target) in zip(handOvers, targets) {
+            out.append(CommandRouting.forwardMessage(
+                handOver.request, topic: topics.device(deviceID, .cmd), responseTarget: target,
+                handOverTTL: handOver.remainingSeconds, to: owner, topics: topics, deviceID: deviceID))
+        }
+        return out
     }
 
     /// Keeps the controller's response target until the command's final result, or notes in
@@ -157,17 +184,29 @@ final class CommandService: DeviceTrafficObserver {
                 now: now)]
         }
         switch forwarded.command {
-        case .accepted(var request):
-            // Always executed here: a forwarded command never bounces between instances.
+        case .accepted(var request) where forwarded.isHandOver:
+            // A command this queue has or finished is merged away: its target must not be
+            // kept, since no final result would clear it.
+            let known = state.withLock { $0.queues[forwarded.deviceID]?.knows(request.id) ?? false }
+            guard !known else { return [] }
             keep(forwarded.responseTarget, for: &request)
-            return submit(request, deviceID: forwarded.deviceID, now: now, hub: hub)
+            withQueue(forwarded.deviceID, hub: hub, now: now) { queue, reachable in
+                queue.adopt(request, now: now, deviceReachable: reachable.isReachable)
+            }
+            return []
+        case .accepted(var request):
+            // Always kept here: a forwarded command moves on only with a newer session of its
+            // device (a hand-over), so it never bounces between instances.
+            keep(forwarded.responseTarget, for: &request)
+            submit(request, deviceID: forwarded.deviceID, now: now, hub: hub)
+            return []
         case .rejected(let rejection):
-            let result = CommandResult(rejection, deviceID: forwarded.deviceID, at: now, instance: topics.instance)
-            return results([.publishResult(result)], hub: hub)
+            publish(CommandResult(rejection, deviceID: forwarded.deviceID, at: now, instance: topics.instance), hub: hub)
+            return []
         }
     }
 
-    private func submit(_ request: CommandRequest, deviceID: String, now: Int64, hub: DeviceHub) -> [OutboundMessage] {
+    private func submit(_ request: CommandRequest, deviceID: String, now: Int64, hub: DeviceHub) {
         withQueue(deviceID, hub: hub, now: now) { queue, reachable in
             queue.submit(request, now: now, deviceReachable: reachable.isReachable)
         }
@@ -179,21 +218,17 @@ final class CommandService: DeviceTrafficObserver {
         var isReachable: Bool
     }
 
-    /// Runs `body` on the device's queue (created on first use) and performs its actions.
-    /// `body` runs under the state lock: it must not touch `state` itself.
+    /// Runs `body` on the device's queue (created on first use) and performs its actions;
+    /// returns them. Results go to the sink under the state lock, so they reach the publisher
+    /// in the order the queue produced them: a `sent` from a write completing on an event loop
+    /// cannot overtake the `queued` of the same command. Frames are written after the lock
+    /// (a write's completion may run at once and take it again). `body` runs under the lock:
+    /// it must not touch `state` itself.
+    @discardableResult
     private func withQueue(
         _ deviceID: String, hub: DeviceHub, now: Int64,
         _ body: (inout CommandQueue, Reachability) -> [CommandQueue.Action]
-    ) -> [OutboundMessage] {
-        let actions = withQueueActions(deviceID, hub: hub, now: now, body)
-        return results(actions.list, hub: hub, deviceID: deviceID, handle: actions.handle)
-    }
-
-    /// `withQueue` without performing the actions.
-    private func withQueueActions(
-        _ deviceID: String, hub: DeviceHub, now: Int64,
-        _ body: (inout CommandQueue, Reachability) -> [CommandQueue.Action]
-    ) -> (list: [CommandQueue.Action], handle: DeviceHub.SessionHandle?) {
+    ) -> [CommandQueue.Action] {
         let handle = hub.handle(forDevice: deviceID)
         let actions = state.withLock { state -> [CommandQueue.Action] in
             var reachable = Reachability(isReachable: handle != nil)
@@ -207,65 +242,57 @@ final class CommandService: DeviceTrafficObserver {
             queue.protocolName = state.protocols[deviceID]
             let actions = body(&queue, reachable)
             state.queues[deviceID] = queue.isEmpty ? nil : queue
+            publish(actions, state: &state, hub: hub)
             return actions
         }
-        return (actions, handle)
+        for case .send(let commandID, let frame) in actions {
+            write(frame, commandID: commandID, deviceID: deviceID, handle: handle, hub: hub)
+        }
+        return actions
     }
 
-    private func results(
-        _ actions: [CommandQueue.Action], hub: DeviceHub, deviceID: String? = nil, handle: DeviceHub.SessionHandle? = nil
-    ) -> [OutboundMessage] {
-        var out: [OutboundMessage] = []
-        for action in actions {
-            switch action {
-            case .send(let commandID, let frame):
-                write(frame, commandID: commandID, deviceID: deviceID, handle: handle, hub: hub)
-            case .publishResult(let result):
-                hub.metrics.command(status: result.status.rawValue)
-                if result.isFinal {
-                    logger.info("command", metadata: [
-                        "command.id": "\(result.id ?? "null")", "command.type": "\(result.type ?? "null")",
-                        "device.id": "\(result.deviceID)", "status": "\(result.status.rawValue)",
-                        "reason": "\(result.reason ?? "")",
-                    ])
-                }
-                out.append(result.message(topics: topics))
-                let target = state.withLock { state -> ResponseTarget? in
-                    guard let id = result.id else { return nil }
-                    defer { if result.isFinal { state.responseTargets[id] = nil } }
-                    return state.responseTargets[id]
-                }
-                if let target {
-                    var copy = result.message(topics: topics)
-                    copy.topic = target.topic
-                    copy.correlationData = target.correlationData
-                    out.append(copy)
-                }
-            case .unmatchedReply:
-                // Published by the caller, which has the frame.
-                break
+    /// A result of no queue (a rejection).
+    private func publish(_ result: CommandResult, hub: DeviceHub) {
+        state.withLock { publish([.publishResult(result)], state: &$0, hub: hub) }
+    }
+
+    /// Publishes the results among `actions` (also to the command's response topic, whose
+    /// target a final result clears) and logs each final one; the caller holds the lock.
+    private func publish(_ actions: [CommandQueue.Action], state: inout State, hub: DeviceHub) {
+        for case .publishResult(let result) in actions {
+            hub.metrics.command(status: result.status.rawValue)
+            if result.isFinal {
+                logger.info("command", metadata: [
+                    "command.id": "\(result.id ?? "null")", "command.type": "\(result.type ?? "null")",
+                    "device.id": "\(result.deviceID)", "status": "\(result.status.rawValue)",
+                    "reason": "\(result.reason ?? "")",
+                ])
             }
+            let message = result.message(topics: topics)
+            hub.sink.submit(message)
+            guard let id = result.id, let target = state.responseTargets[id] else { continue }
+            if result.isFinal { state.responseTargets[id] = nil }
+            var copy = message
+            copy.topic = target.topic
+            copy.correlationData = target.correlationData
+            hub.sink.submit(copy)
         }
-        return out
     }
 
     /// Writes a command frame; the write's outcome comes back on the socket's event loop and
     /// is fed to the queue then.
-    private func write(_ frame: [UInt8], commandID: String, deviceID: String?, handle: DeviceHub.SessionHandle?, hub: DeviceHub) {
-        guard let deviceID else { return }
+    private func write(_ frame: [UInt8], commandID: String, deviceID: String, handle: DeviceHub.SessionHandle?, hub: DeviceHub) {
         guard let handle else {
-            let messages = withQueue(deviceID, hub: hub, now: WallClock.milliseconds()) { queue, _ in
+            withQueue(deviceID, hub: hub, now: WallClock.milliseconds()) { queue, _ in
                 queue.writeResult(commandID: commandID, .failed(reason: "device not connected"), now: WallClock.milliseconds())
             }
-            messages.forEach(hub.sink.submit)
             return
         }
         handle.write(frame) { [self] ok in
             let now = WallClock.milliseconds()
-            let messages = withQueue(deviceID, hub: hub, now: now) { queue, _ in
+            withQueue(deviceID, hub: hub, now: now) { queue, _ in
                 queue.writeResult(commandID: commandID, ok ? .written : .failed(reason: "write to the device failed"), now: now)
             }
-            messages.forEach(hub.sink.submit)
         }
     }
 
@@ -310,4 +337,10 @@ final class CommandService: DeviceTrafficObserver {
             source: PayloadSource(transport: .mqtt, peer: message.topic, instance: topics.instance)
         )
     }
+}
+
+extension CommandService {
+    /// Not `.published` (sent for every message a device causes) nor `.online`: nothing to
+    /// do for them. `.brokerConnected` carries the routing mode of the new connection.
+    var interests: DeviceTrafficEvent.Kinds { [.brokerMessage, .frame, .offline, .tick, .brokerConnected, .claimedElsewhere] }
 }

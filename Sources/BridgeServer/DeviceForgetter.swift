@@ -40,15 +40,17 @@ public enum DeviceForgetter {
             throw Failure(description: "invalid device id '\(deviceID)': use 1-64 characters of A-Z a-z 0-9 _ - (not 'bridge')")
         }
         let topics = try retainedTopics(deviceID: deviceID, options: options)
-        var configuration = try options.mqttConfiguration(clientID: "cctr-bridge-\(options.instance)-forget")
+        var configuration = options.mqttConfiguration(clientID: "cctr-bridge-\(options.instance)-forget")
         configuration.cleanStart = true
         configuration.sessionExpiry = 0
         let client = try MosquittoClient(configuration: configuration, logger: logger)
         // Ended by `disconnect()` on every path below.
         Task { try await client.run() }
         guard await connected(client, within: connectTimeout) else {
+            let reason = client.lastFailure.map { ": \($0.message)" } ?? ""
             await client.disconnect()
-            throw Failure(description: "broker \(options.mqttURL) not reached within \(connectTimeout)")
+            let brokers = options.mqttURL.map(\.description).joined(separator: ", ")
+            throw Failure(description: "broker \(brokers) not reached within \(connectTimeout)\(reason)")
         }
         do {
             for topic in topics {

@@ -40,7 +40,9 @@ public final class DeviceHub: Sendable {
 
     public let sink: any MessageSink
     public let metrics: BridgeMetrics
-    private let observers = Mutex<[any DeviceTrafficObserver]>([])
+    private let observers = Mutex<[(observer: any DeviceTrafficObserver, interests: DeviceTrafficEvent.Kinds)]>([])
+    /// What the observers want, together: read without the lock for every frame and message.
+    private let interests = Atomic<UInt8>(0)
     private let logger: Logger
     private let state: Mutex<State>
     private let nextSession = Atomic<UInt64>(1)
@@ -91,17 +93,22 @@ public final class DeviceHub: Sendable {
 
     /// Adds an observer; call before traffic starts.
     public func addObserver(_ observer: any DeviceTrafficObserver) {
-        observers.withLock { $0.append(observer) }
+        observers.withLock { observers in
+            observers.append((observer, observer.interests))
+            interests.store(observers.reduce(0) { $0 | $1.interests.rawValue }, ordering: .relaxed)
+        }
     }
 
     public var subscriptions: [String] {
-        observers.withLock { $0.flatMap(\.subscriptions) }
+        observers.withLock { $0.flatMap(\.observer.subscriptions) }
     }
 
-    /// Tells every observer; publishes what they return.
+    /// Tells every observer that wants the event; publishes what they return.
     public func notify(_ event: DeviceTrafficEvent) {
+        let kind = event.kind
+        guard interests.load(ordering: .relaxed) & kind.rawValue != 0 else { return }
         let current = observers.withLock { $0 }
-        for observer in current {
+        for (observer, interests) in current where interests.contains(kind) {
             for message in observer.observe(event, hub: self) {
                 sink.submit(message)
             }
@@ -182,11 +189,43 @@ public final class DeviceHub: Sendable {
         }
     }
 
-    /// A retained status seen on the broker (start-up reconciliation).
-    public func reconcile(_ status: RetainedStatus, now: Int64) {
+    /// A message on `<base>/<id>/status`, live or retained, this instance's own included: it
+    /// feeds the ownership view (parsed here, once), reconciles a status a crash left online
+    /// (retained only), and tells the observers when the device's newer session is on another
+    /// instance. An empty payload (`cctr-bridge forget`) clears the device; a payload that is
+    /// not a status is logged (at most once per 10 s) and otherwise ignored.
+    public func statusReceived(deviceID: String, payload: [UInt8], retained: Bool, now: Int64) {
+        guard !payload.isEmpty else {
+            state.withLock { $0.directory.statusCleared(deviceID) }
+            return
+        }
+        guard let status = DeviceStatus(payload: payload), status.deviceID == deviceID else {
+            if let suppressed = state.withLock({ $0.logLimiter.admit("bad status", now: now) }) {
+                logger.notice("ignored a message on a status topic that is not a device status", metadata: [
+                    "device.id": "\(deviceID)", "suppressed": "\(suppressed)",
+                ])
+            }
+            return
+        }
         var actions: [DeviceDirectory.Action] = []
-        state.withLock { $0.directory.reconcile(retained: status, now: now, into: &actions) }
+        let movedAway = state.withLock { $0.directory.statusSeen(status, retained: retained, now: now, into: &actions) }
         perform(&actions)
+        if movedAway { notify(.claimedElsewhere(deviceID: deviceID, by: status.instance, now: now)) }
+    }
+
+    /// A message on `<base>/bridge/<instance>/state`. When another instance newly came
+    /// online, this one re-publishes its online devices' status (live, so the newcomer learns
+    /// who holds them without retained messages) and returns true: the caller announces this
+    /// instance's own `state` again.
+    public func memberState(_ member: String, online: Bool) -> Bool {
+        guard state.withLock({ $0.directory.memberState(member, online: online) }) else { return false }
+        republish()
+        return true
+    }
+
+    /// Runs `body` on the ownership view, under the hub's lock (keep it short).
+    public func withOwnership<T>(_ body: (OwnershipView) -> T) -> T {
+        state.withLock { body($0.directory.ownership) }
     }
 
     /// Availability and status of every online device, again (after a broker reconnect).

@@ -10,7 +10,17 @@ public protocol DeviceTrafficObserver: Sendable {
     /// MQTT topic filters the observer needs (subscribed at start, kept across reconnects).
     var subscriptions: [String] { get }
 
+    /// The events the observer acts on; the hub sends it no others, and sends an event that
+    /// no observer wants to nobody (every frame and every published message is an event, so
+    /// an unwanted one would cost the device event loops a lock and a call per observer).
+    var interests: DeviceTrafficEvent.Kinds { get }
+
     func observe(_ event: DeviceTrafficEvent, hub: DeviceHub) -> [OutboundMessage]
+}
+
+extension DeviceTrafficObserver {
+    /// Every event, unless the observer names the ones it acts on.
+    public var interests: DeviceTrafficEvent.Kinds { .all }
 }
 
 public enum DeviceTrafficEvent: Sendable {
@@ -22,8 +32,10 @@ public enum DeviceTrafficEvent: Sendable {
     case frame(DeviceMessage, deviceID: String, now: Int64)
     /// A device message was handed to the publisher (positions, alarms, events...).
     case published(OutboundMessage)
-    /// The broker connection is (again) up.
-    case brokerConnected(now: Int64)
+    /// The broker connection is (again) up, and commands arrive in `routing` mode.
+    case brokerConnected(routing: RoutingMode, now: Int64)
+    /// A status shows the device's newer session on another instance, `by`.
+    case claimedElsewhere(deviceID: String, by: String, now: Int64)
     /// A message arrived on one of the observers' subscriptions.
     case brokerMessage(IncomingMessage, now: Int64)
     /// Periodic, about once a second: for deadlines (command expiry).

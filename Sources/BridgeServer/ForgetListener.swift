@@ -15,6 +15,8 @@ final class ForgetListener: DeviceTrafficObserver {
 
     var subscriptions: [String] { [topic] }
 
+    var interests: DeviceTrafficEvent.Kinds { .brokerMessage }
+
     func observe(_ event: DeviceTrafficEvent, hub: DeviceHub) -> [OutboundMessage] {
         if case .brokerMessage(let message, _) = event, message.topic == topic {
             retained.forget(deviceID: String(decoding: message.payload, as: UTF8.self))

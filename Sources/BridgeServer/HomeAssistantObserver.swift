@@ -28,6 +28,8 @@ final class HomeAssistantObserver: DeviceTrafficObserver {
 
     var subscriptions: [String] { [discovery.statusTopic, forgetTopic] }
 
+    var interests: DeviceTrafficEvent.Kinds { [.online, .brokerMessage] }
+
     func observe(_ event: DeviceTrafficEvent, hub: DeviceHub) -> [OutboundMessage] {
         switch event {
         case .online(let deviceID, _, let protocolName, _):

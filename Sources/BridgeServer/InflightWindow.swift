@@ -1,13 +1,8 @@
-import DequeModule
-import Synchronization
-
 /// Bounds the publishes in flight to the broker (libmosquitto's send window), and lets the
 /// publisher wait for room or for the window to empty.
 final class InflightWindow: Sendable {
     private struct State: Sendable {
         var available: Int
-        var roomWaiters: Deque<CheckedContinuation<Void, Never>> = []
-        var emptyWaiters: [CheckedContinuation<Void, Never>] = []
         var closed = false
     }
 
@@ -17,74 +12,54 @@ final class InflightWindow: Sendable {
     /// the task, which publishes one message and waits again); waking it per eighth of the
     /// window lets it publish in bursts, while the other seven eighths keep the broker busy.
     let wakeThreshold: Int
-    private let state: Mutex<State>
+    private let state: WaitableState<State>
 
     init(capacity: Int) {
         self.capacity = capacity
         wakeThreshold = max(1, capacity / 8)
-        state = Mutex(State(available: capacity))
+        state = WaitableState(State(available: capacity))
     }
 
-    /// Takes between 1 and `maximum` slots, waiting until at least one is free; 0 once closed.
+    /// Takes between 1 and `maximum` slots, waiting until at least one is free (then until
+    /// `wakeThreshold` are); 0 once closed or when the waiting task is cancelled.
     func acquireUpTo(_ maximum: Int) async -> Int {
-        while true {
-            let granted = state.withLock { state -> Int? in
-                if state.closed { return 0 }
-                let n = min(maximum, state.available)
-                state.available -= n
-                return n > 0 ? n : nil
-            }
-            if let granted { return granted }
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.closed || state.available >= wakeThreshold { return true }
-                    state.roomWaiters.append(continuation)
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
+        let granted = state.withLock { state -> Int? in
+            if state.closed { return 0 }
+            let n = min(maximum, state.available)
+            state.available -= n
+            return n > 0 ? n : nil
         }
+        if let granted { return granted }
+        let threshold = wakeThreshold
+        let woken = try? await state.wait { state -> Int? in
+            if state.closed { return 0 }
+            guard state.available >= threshold else { return nil }
+            let n = min(maximum, state.available)
+            state.available -= n
+            return n
+        }
+        return woken ?? 0
     }
 
     func release(_ count: Int) {
         guard count > 0 else { return }
-        let (room, empty) = state.withLock { state -> ([CheckedContinuation<Void, Never>], [CheckedContinuation<Void, Never>]) in
-            state.available += count
-            var room: [CheckedContinuation<Void, Never>] = []
-            if state.available >= wakeThreshold {
-                room = Array(state.roomWaiters)
-                state.roomWaiters.removeAll()
-            }
-            guard state.available == capacity else { return (room, []) }
-            defer { state.emptyWaiters.removeAll() }
-            return (room, state.emptyWaiters)
-        }
-        for waiter in room + empty { waiter.resume() }
+        state.update { $0.available += count }
     }
 
     /// Ends every wait, now and later: at shutdown a hung broker holds the window full, and
     /// the publisher must not wait for acknowledgements that never come.
     func close() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.closed = true
-            defer {
-                state.roomWaiters.removeAll()
-                state.emptyWaiters.removeAll()
-            }
-            return Array(state.roomWaiters) + state.emptyWaiters
-        }
-        for waiter in waiters { waiter.resume() }
+        state.update { $0.closed = true }
     }
 
-    /// Returns once every slot is free, or the window is closed.
+    /// Tasks waiting for room or for an empty window; tests use it to signal only once one waits.
+    var waiterCount: Int { state.waiterCount }
+
+    /// Returns once every slot is free, the window is closed, or the waiting task is cancelled.
     func waitUntilEmpty() async {
-        await withCheckedContinuation { continuation in
-            let resumeNow = state.withLock { state -> Bool in
-                if state.closed || state.available == capacity { return true }
-                state.emptyWaiters.append(continuation)
-                return false
-            }
-            if resumeNow { continuation.resume() }
+        let capacity = self.capacity
+        _ = try? await state.wait { state in
+            state.closed || state.available == capacity ? () : nil
         }
     }
 }

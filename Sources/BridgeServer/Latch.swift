@@ -1,51 +1,29 @@
-import Synchronization
-
 /// A one-shot signal tasks can wait for, with or without a deadline.
 final class Latch: Sendable {
-    private struct State: Sendable {
-        var isOpen = false
-        var nextWaiter = 0
-        var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
-    }
-
-    private let state = Mutex(State())
+    private let isOpen = WaitableState(false)
 
     func open() {
-        let waiters = state.withLock { state in
-            state.isOpen = true
-            defer { state.waiters.removeAll() }
-            return Array(state.waiters.values)
-        }
-        waiters.forEach { $0.resume(returning: true) }
+        isOpen.update { $0 = true }
     }
 
-    func wait() async {
-        _ = await wait(until: nil)
+    /// Returns once the latch is open; throws `CancellationError` if the task is cancelled first.
+    func wait() async throws(CancellationError) {
+        try await isOpen.wait { $0 ? () : nil }
     }
 
     /// Waits until the latch opens or `deadline` passes; true when it opened. Shutdown steps
     /// use it so that a broker that stopped answering cannot hold them past their budget.
-    @discardableResult
-    func wait(until deadline: ContinuousClock.Instant?) async -> Bool {
-        await withCheckedContinuation { continuation in
-            let waiter = state.withLock { state -> Int? in
-                if state.isOpen { return nil }
-                state.nextWaiter += 1
-                state.waiters[state.nextWaiter] = continuation
-                return state.nextWaiter
-            }
-            guard let waiter else { return continuation.resume(returning: true) }
-            guard let deadline else { return }
-            // Registered before the timer starts, so an early deadline cannot miss the waiter.
-            Task {
+    /// A cancelled task stops waiting too (false, unless the latch is open).
+    func wait(until deadline: ContinuousClock.Instant) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await self.wait()) != nil }
+            group.addTask {
                 try? await Task.sleep(until: deadline)
-                self.expire(waiter)
+                return false
             }
+            let opened = await group.next() ?? false
+            group.cancelAll()
+            return opened || isOpen.withLock { $0 }
         }
-    }
-
-    private func expire(_ waiter: Int) {
-        let continuation = state.withLock { $0.waiters.removeValue(forKey: waiter) }
-        continuation?.resume(returning: false)
     }
 }

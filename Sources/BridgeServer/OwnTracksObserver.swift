@@ -11,6 +11,8 @@ struct OwnTracksObserver: DeviceTrafficObserver {
 
     var subscriptions: [String] { [] }
 
+    var interests: DeviceTrafficEvent.Kinds { .published }
+
     func observe(_ event: DeviceTrafficEvent, hub: DeviceHub) -> [OutboundMessage] {
         guard case .published(let message) = event, message.kind == .position, message.retain,
             let deviceID = message.deviceID, let location = OwnTracksLocation(positionPayload: message.payload)

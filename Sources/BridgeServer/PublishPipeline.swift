@@ -21,7 +21,6 @@ import Synchronization
 public final class PublishPipeline: MessageSink, Service, Sendable {
     private struct Ingress: Sendable {
         var queue: Deque<[UInt8]> = []
-        var waiter: CheckedContinuation<Void, Never>?
         var closed = false
         /// The appender holds a batch it has not appended yet: direct appends would overtake it.
         var appending = false
@@ -33,7 +32,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     private let logger: Logger
     private let window: InflightWindow
     private let connection: ConnectionGate
-    private let ingress = Mutex(Ingress())
+    private let ingress = WaitableState(Ingress())
     private let failedSinceRequeue = AtomicFlag()
     private let appenderFinished = Latch()
     private let droppedReported = Mutex<UInt64>(0)
@@ -70,23 +69,20 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         let record = SpoolRecord(message, acceptedAt: WallClock.milliseconds()).encoded()
         let spool = self.spool
         var failure: (any Error)?
-        let waiter = ingress.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard !state.closed else { return nil }
+        ingress.update { state in
+            guard !state.closed else { return }
             if state.queue.isEmpty, !state.appending {
                 // Under the ingress lock, so concurrent submitters append in one order.
                 do {
-                    if try spool.appendIfImmediate(record) != nil { return nil }
+                    if try spool.appendIfImmediate(record) != nil { return }
                 } catch {
                     failure = error
-                    return nil
+                    return
                 }
             }
             state.queue.append(record)
             if state.queue.count == Self.ingressLimit { congested.store(true, ordering: .relaxed) }
-            defer { state.waiter = nil }
-            return state.waiter
         }
-        waiter?.resume()
         if let failure {
             appendFailures.add(1, ordering: .relaxed)
             logger.error("spool append failed; message lost", metadata: ["error": "\(failure)", "count": "1"])
@@ -115,14 +111,9 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     /// mode the appender would otherwise wait for acknowledgements a hung broker never sends,
     /// and these last records (the devices are already gone) would be lost at close.
     public func stopAccepting() async {
-        let waiter = ingress.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.closed = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
+        ingress.update { $0.closed = true }
         spool.liftCap()
-        await appenderFinished.wait()
+        try? await appenderFinished.wait()
     }
 
     /// Messages that never reached the spool because appending failed (each logged as lost).
@@ -155,7 +146,11 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
 
     private func appendLoop() async {
         while true {
-            let (batch, closed) = await nextBatch()
+            // Cancelled only when the bridge's run ends without `stopAccepting` (a failed start).
+            guard let (batch, closed) = try? await nextBatch() else {
+                appenderFinished.open()
+                return
+            }
             do {
                 try await spool.append(contentsOf: Array(batch))
             } catch {
@@ -172,28 +167,15 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         }
     }
 
-    private func nextBatch() async -> (Deque<[UInt8]>, Bool) {
-        while true {
-            let taken: (Deque<[UInt8]>, Bool)? = ingress.withLock { state in
-                if !state.queue.isEmpty || state.closed {
-                    defer {
-                        state.queue.removeAll(keepingCapacity: true)
-                        congested.store(false, ordering: .relaxed)
-                    }
-                    state.appending = true
-                    return (state.queue, state.closed)
-                }
-                return nil
+    private func nextBatch() async throws(CancellationError) -> (Deque<[UInt8]>, Bool) {
+        try await ingress.wait { [self] state in
+            guard !state.queue.isEmpty || state.closed else { return nil }
+            defer {
+                state.queue.removeAll(keepingCapacity: true)
+                congested.store(false, ordering: .relaxed)
             }
-            if let taken { return taken }
-            await withCheckedContinuation { continuation in
-                let resumeNow = ingress.withLock { state -> Bool in
-                    if !state.queue.isEmpty || state.closed { return true }
-                    state.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
+            state.appending = true
+            return (state.queue, state.closed)
         }
     }
 

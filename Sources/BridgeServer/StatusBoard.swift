@@ -135,11 +135,14 @@ public final class StatusBoard: DeviceTrafficObserver {
             }
         case .frame(let message, let deviceID, let now):
             frame(message, deviceID: deviceID, now: now)
-        case .published, .brokerConnected, .brokerMessage, .tick:
+        case .published, .brokerConnected, .claimedElsewhere, .brokerMessage, .tick:
             break
         }
         return []
     }
+
+    /// Messages reach the board through `Tap`, the broker state through `brokerChanged`.
+    public var interests: DeviceTrafficEvent.Kinds { [.online, .offline, .frame] }
 
     /// The hot path: one critical section, no allocation beyond the kept bytes.
     private func frame(_ message: DeviceMessage, deviceID: String, now: Int64) {

@@ -28,6 +28,18 @@ struct ClientState {
     var acceptedSinceAttempt = false
     /// Set when the current connection attempt got any CONNACK, accepting or refusing.
     var connackSinceAttempt = false
+    /// The index in `Configuration.brokers` of the current (or last) attempt.
+    var broker = 0
+    /// The CONNACK reason code that refused the current attempt.
+    var refusal: Int32?
+    /// TLS errors libmosquitto logged during the current attempt.
+    var tlsFailure = TLSFailure()
+    /// Why the last attempt failed or the last connection was lost; `nil` while connected
+    /// and before the first attempt ended. What `/readyz` says while not ready.
+    var lastFailure: MosquittoError?
+    /// Per broker index, the failure last logged, so a failure repeated on every retry is
+    /// logged once, and again only when it changes. Cleared by a successful connection.
+    var reportedFailures: [Int: MosquittoError] = [:]
     /// Filters and their QoS in subscription order, re-sent after every CONNACK.
     var subscriptions: [(filter: String, qos: Int)] = []
     /// QoS 1/2 publishes handed to libmosquitto, by message id, waiting for PUBACK/PUBCOMP.

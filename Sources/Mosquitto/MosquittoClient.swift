@@ -31,11 +31,12 @@ public final class MosquittoClient: Sendable, Service {
     /// Fails for settings libmosquitto rejects up front (empty client id, unreadable TLS files,
     /// invalid last will).
     public init(configuration: Configuration, logger: Logger) throws(MosquittoError) {
+        guard !configuration.brokers.isEmpty else { throw .invalidArgument("no MQTT broker to connect to") }
         var logger = logger
-        logger[metadataKey: "mqtt.broker"] = "\(configuration.host):\(configuration.port)"
         logger[metadataKey: "mqtt.client_id"] = "\(configuration.clientID)"
         let (stream, continuation) = AsyncStream.makeStream(of: MosquittoEvent.self)
-        let core = MosquittoClientCore(events: continuation, logger: logger, username: configuration.username)
+        let core = MosquittoClientCore(
+            events: continuation, logger: logger, brokers: configuration.brokers, username: configuration.username)
         self.handle = try MosquittoHandle(configuration: configuration, core: core)
         self.core = core
         self.events = stream
@@ -50,6 +51,24 @@ public final class MosquittoClient: Sendable, Service {
     /// The protocol of the current connection (after a possible fallback), `nil` while disconnected.
     public var protocolVersion: MQTTProtocolVersion? {
         core.state.withLock { $0.connectedVersion }
+    }
+
+    /// The node of `Configuration.brokers` connected to now, `nil` while disconnected.
+    public var connectedBroker: BrokerAddress? {
+        core.connectedBroker
+    }
+
+    /// The node connected to, or while disconnected the one being tried (or tried next): what
+    /// a status display names as "the broker" at any moment.
+    public var currentBroker: BrokerAddress {
+        core.state.withLock { core.brokers[$0.broker] }
+    }
+
+    /// While disconnected: why the last attempt failed or the last connection was lost, in
+    /// words (connection refused, TLS reason, bad credentials, not authorized); `nil` while
+    /// connected or before the first attempt ended.
+    public var lastFailure: MosquittoError? {
+        core.state.withLock { $0.connectedVersion == nil ? $0.lastFailure : nil }
     }
 
     // MARK: Service
@@ -214,35 +233,58 @@ public final class MosquittoClient: Sendable, Service {
 
     // MARK: Loop thread
 
+    /// Connects, services the connection, and after it ends (or an attempt fails) moves to the
+    /// next broker of `configuration.brokers`. The brokers of one round are tried back to
+    /// back, so a cluster node that dies is replaced at once; the backoff delay comes after a
+    /// whole round failed, and grows with each failed round. One broker is one round, so a
+    /// single broker is retried after the backoff as before. A protocol fallback (MQTT 5 to
+    /// 3.1.1) retries the same broker at once.
     private func connectionLoop() {
+        let brokers = configuration.brokers
         var version = configuration.protocolVersion
-        var attempt = 0
+        var index = 0
+        var failedRounds = 0
+        var triedInRound = 0
         while core.isRunning {
-            core.beginAttempt(version)
+            core.beginAttempt(version, broker: index)
             handle.setProtocolVersion(version)
-            let connectCode = handle.connect(
-                host: configuration.host, port: configuration.port, keepAlive: configuration.keepAlive,
+            let connect = handle.connect(
+                to: brokers[index], keepAlive: configuration.keepAlive,
                 sessionExpiry: version == .v5 ? configuration.sessionExpiry : nil)
-            let endCode = connectCode == 0 ? serviceConnection() : connectCode
-            let outcome = core.attemptEnded(code: endCode)
-            if connectCode != 0 {
-                core.logger.warning("cannot connect to MQTT broker", metadata: ["mqtt.error": "\(MosquittoError.library(connectCode))"])
-            }
+            let connected = connect.code == 0
+            let end = connected ? serviceConnection() : connect
+            let outcome = core.attemptEnded(code: end.code, systemError: end.systemError, connected: connected)
             guard core.isRunning else { break }
-            if version == .v5, configuration.fallsBackToV311, outcome.versionRefused || (connectCode == 0 && !outcome.connackSeen) {
+            // A TLS failure also ends before any CONNACK, but is not the broker's answer to MQTT 5.
+            let closedBeforeConnack = connected && !outcome.connackSeen && end.code != MosquittoHandle.tlsError
+            if version == .v5, configuration.fallsBackToV311, outcome.versionRefused || closedBeforeConnack {
                 core.logger.notice(
                     outcome.versionRefused
                         ? "MQTT broker refused protocol 5, falling back to 3.1.1"
-                        : "MQTT broker closed the connection before answering an MQTT 5 CONNECT, falling back to 3.1.1")
+                        : "MQTT broker closed the connection before answering an MQTT 5 CONNECT, falling back to 3.1.1",
+                    metadata: ["mqtt.broker": "\(brokers[index])"])
                 version = .v311
                 continue
             }
-            if outcome.accepted { attempt = 0 }
-            let delay = configuration.reconnectBackoff.delay(afterAttempt: attempt)
-            attempt += 1
+            if let failure = outcome.failure { core.report(failure) }
+            if outcome.accepted {
+                failedRounds = 0
+                triedInRound = 0
+            }
+            triedInRound += 1
+            index = (index + 1) % brokers.count
+            if triedInRound < brokers.count {
+                core.logger.info("trying the next MQTT broker", metadata: ["mqtt.broker": "\(brokers[index])"])
+                continue
+            }
+            triedInRound = 0
+            let delay = configuration.reconnectBackoff.delay(afterAttempt: failedRounds)
+            failedRounds += 1
             // Whole milliseconds: a `Duration` prints as "0.45883269586613457 seconds".
             let delayMilliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
-            core.logger.info("reconnecting to MQTT broker", metadata: ["mqtt.retry_in_ms": "\(delayMilliseconds)"])
+            core.logger.info("reconnecting to MQTT broker", metadata: [
+                "mqtt.broker": "\(brokers[index])", "mqtt.retry_in_ms": "\(delayMilliseconds)",
+            ])
             core.waitForStop(delay)
         }
         core.finish()
@@ -253,7 +295,7 @@ public final class MosquittoClient: Sendable, Service {
     /// DISCONNECT; if the broker has not taken it by that deadline (it stopped reading and the
     /// socket buffer is full), the connection is closed without it: waiting on would last
     /// until keep-alive gives up, or for ever.
-    private func serviceConnection() -> Int32 {
+    private func serviceConnection() -> MosquittoHandle.Result {
         var disconnectSent = false
         var stopDeadline: ContinuousClock.Instant?
         while true {
@@ -262,15 +304,15 @@ public final class MosquittoClient: Sendable, Service {
                 stopDeadline = deadline
                 if disconnectSent, ContinuousClock.now >= deadline {
                     core.logger.warning("MQTT broker did not take the DISCONNECT by the shutdown deadline; closing the connection")
-                    return handle.abortConnection()
+                    return (handle.abortConnection(), 0)
                 }
                 if !disconnectSent, stop.drained || ContinuousClock.now >= deadline {
                     handle.disconnect()
                     disconnectSent = true
                 }
             }
-            let rc = handle.loop(timeoutMilliseconds: 100)
-            if rc != 0 { return rc }
+            let result = handle.loop(timeoutMilliseconds: 100)
+            if result.code != 0 { return result }
         }
     }
 }

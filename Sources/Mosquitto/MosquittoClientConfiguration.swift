@@ -52,8 +52,11 @@ extension MosquittoClient {
             }
         }
 
-        public var host: String
-        public var port: Int
+        /// The nodes to connect to, never empty. The client starts with the first; when a
+        /// connection is lost or an attempt fails it tries the next one, round robin, and waits
+        /// `reconnectBackoff` only after a whole round failed. All share the credentials and
+        /// TLS settings below (one cluster, one login).
+        public var brokers: [BrokerAddress]
         /// Must not be empty: a persistent session is keyed by it.
         public var clientID: String
         public var username: String?
@@ -100,8 +103,7 @@ extension MosquittoClient {
             reconnectBackoff: ReconnectBackoff = .init(),
             shutdownDrainTimeout: Duration = .seconds(5)
         ) {
-            self.host = host
-            self.port = port
+            self.brokers = [BrokerAddress(host: host, port: port)]
             self.clientID = clientID
             self.username = username
             self.password = password
@@ -124,14 +126,20 @@ extension MosquittoClient {
                 tls: url.usesTLS ? TLS() : nil
             )
         }
+
+        /// The URL of `broker` as operators write it, without user name: for logs, the info
+        /// payload and `/readyz`.
+        public func url(of broker: BrokerAddress) -> MQTTURL {
+            MQTTURL(usesTLS: tls != nil, host: broker.host, port: broker.port)
+        }
     }
 }
 
 /// Printing or dumping a configuration never shows the password.
 extension MosquittoClient.Configuration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var description: String {
-        let url = MQTTURL(usesTLS: tls != nil, username: username, host: host, port: port)
-        return "\(url) client_id=\(clientID) protocol=\(protocolVersion) clean_start=\(cleanStart) "
+        let urls = brokers.map { MQTTURL(usesTLS: tls != nil, username: username, host: $0.host, port: $0.port) }
+        return "\(urls.map(\.description).joined(separator: ",")) client_id=\(clientID) protocol=\(protocolVersion) clean_start=\(cleanStart) "
             + "session_expiry=\(sessionExpiry)s password=\(password == nil ? "none" : "<redacted>")"
     }
 
@@ -139,7 +147,7 @@ extension MosquittoClient.Configuration: CustomStringConvertible, CustomDebugStr
 
     public var customMirror: Mirror {
         Mirror(self, children: [
-            "host": host, "port": port, "clientID": clientID, "username": username as Any,
+            "brokers": brokers, "clientID": clientID, "username": username as Any,
             "password": password == nil ? "none" : "<redacted>", "tls": tls as Any,
             "protocolVersion": protocolVersion, "cleanStart": cleanStart, "sessionExpiry": sessionExpiry,
             "keepAlive": keepAlive, "lastWill": lastWill as Any, "maxInflight": maxInflight,

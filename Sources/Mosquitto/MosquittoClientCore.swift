@@ -10,15 +10,18 @@ import Synchronization
 final class MosquittoClientCore: Sendable {
     let state = Mutex(ClientState())
     let logger: Logger
+    /// The nodes of `Configuration.brokers`; `ClientState.broker` indexes them.
+    let brokers: [BrokerAddress]
     /// The user name sent in CONNECT, named when the broker refuses the login.
     private let username: String?
     private let events: AsyncStream<MosquittoEvent>.Continuation
     /// Signalled by a shutdown request to cut a reconnect delay short.
     private let stopSignal = DispatchSemaphore(value: 0)
 
-    init(events: AsyncStream<MosquittoEvent>.Continuation, logger: Logger, username: String?) {
+    init(events: AsyncStream<MosquittoEvent>.Continuation, logger: Logger, brokers: [BrokerAddress], username: String?) {
         self.events = events
         self.logger = logger
+        self.brokers = brokers
         self.username = username
     }
 
@@ -84,82 +87,125 @@ final class MosquittoClientCore: Sendable {
 
     // MARK: Connection attempts (loop thread)
 
-    func beginAttempt(_ version: MQTTProtocolVersion) {
+    /// How an attempt ended, for the loop's fallback and failover decisions.
+    struct AttemptOutcome {
+        var accepted: Bool
+        /// The broker refused the protocol version.
+        var versionRefused: Bool
+        /// Any CONNACK came, accepting or refusing.
+        var connackSeen: Bool
+        /// Why an attempt that was not accepted failed, in words; `nil` when it was accepted.
+        var failure: MosquittoError?
+    }
+
+    func beginAttempt(_ version: MQTTProtocolVersion, broker: Int) {
         state.withLock { state in
             state.connection = .connecting(version)
+            state.broker = broker
             state.protocolVersionRefused = false
             state.acceptedSinceAttempt = false
             state.connackSinceAttempt = false
+            state.refusal = nil
+            state.tlsFailure = TLSFailure()
         }
     }
 
-    /// The socket is closed; returns whether the attempt had been accepted, whether the
-    /// broker refused the protocol version, and whether any CONNACK came at all.
-    func attemptEnded(code: Int32) -> (accepted: Bool, versionRefused: Bool, connackSeen: Bool) {
+    /// The socket is closed. `code` and `systemError` are libmosquitto's code and `errno` from
+    /// the call that ended the attempt; `connected` whether `connect` itself succeeded.
+    func attemptEnded(code: Int32, systemError: Int32, connected: Bool) -> AttemptOutcome {
         didDisconnect(code: code)
-        return state.withLock { ($0.acceptedSinceAttempt, $0.protocolVersionRefused, $0.connackSinceAttempt) }
+        return state.withLock { state in
+            var outcome = AttemptOutcome(
+                accepted: state.acceptedSinceAttempt, versionRefused: state.protocolVersionRefused,
+                connackSeen: state.connackSinceAttempt)
+            guard !state.acceptedSinceAttempt else { return outcome }
+            let failure = ConnectionFailure.explain(.init(
+                broker: brokers[state.broker], code: code, systemError: systemError, connected: connected,
+                refusal: state.refusal, tls: state.tlsFailure, username: username))
+            state.lastFailure = failure
+            outcome.failure = failure
+            return outcome
+        }
+    }
+
+    /// Logs why an attempt failed, the first time this broker fails this way: a bridge that
+    /// retries every few seconds for hours would otherwise repeat the same line thousands of
+    /// times. Repeats go to debug; a different reason, or the same after a successful
+    /// connection, is logged again.
+    func report(_ failure: MosquittoError) {
+        let (broker, isNew) = state.withLock { state in
+            let isNew = state.reportedFailures[state.broker] != failure
+            state.reportedFailures[state.broker] = failure
+            return (brokers[state.broker], isNew)
+        }
+        // A refusal or a TLS failure needs the operator's fix; an unreachable broker may come back.
+        let needsFix = failure.kind == .connectionRefused || failure.code == MosquittoHandle.tlsError
+        let level: Logger.Level = !isNew ? .debug : needsFix ? .error : .warning
+        logger.log(
+            level: level, "cannot connect to MQTT broker: \(failure.message)",
+            metadata: ["mqtt.broker": "\(broker)", "mqtt.error_code": "\(failure.code)"])
+    }
+
+    /// A libmosquitto error log line during a connection attempt (the log callback is
+    /// installed only then), with OpenSSL's verify result at that moment.
+    func noteLibraryError(_ line: String, verifyReason: String?) {
+        state.withLock { state in
+            guard case .connecting = state.connection else { return }
+            state.tlsFailure.note(logLine: line, verifyReason: verifyReason)
+        }
+    }
+
+    /// The broker of the current connection, `nil` while disconnected.
+    var connectedBroker: BrokerAddress? {
+        state.withLock { $0.connectedVersion == nil ? nil : brokers[$0.broker] }
     }
 
     // MARK: libmosquitto callbacks (loop thread)
 
     /// CONNACK; returns the subscriptions to send again.
-    func didConnect(reasonCode: Int32, sessionPresent: Bool) -> (MQTTProtocolVersion?, [(filter: String, qos: Int)]) {
-        let accepted = state.withLock { state -> (MQTTProtocolVersion, [(filter: String, qos: Int)])? in
+    func didConnect(
+        reasonCode: Int32, sessionPresent: Bool, sharedSubscriptionAvailable: Bool
+    ) -> (MQTTProtocolVersion?, [(filter: String, qos: Int)]) {
+        let accepted = state.withLock { state -> (MQTTProtocolVersion, [(filter: String, qos: Int)], BrokerAddress)? in
             guard case .connecting(let version) = state.connection else { return nil }
             state.connackSinceAttempt = true
             if reasonCode == 0 {
                 state.connection = .connected(version)
                 state.acceptedSinceAttempt = true
-                return (version, state.subscriptions)
+                state.lastFailure = nil
+                state.reportedFailures[state.broker] = nil
+                return (version, state.subscriptions, brokers[state.broker])
             }
+            state.refusal = reasonCode
             if MosquittoHandle.isProtocolVersionRefusal(reasonCode) {
                 state.protocolVersionRefused = true
             }
             return nil
         }
-        guard let (version, subscriptions) = accepted else {
-            if reasonCode != 0 {
-                logRefusal(reasonCode)
-            }
-            return (nil, [])
-        }
+        guard let (version, subscriptions, broker) = accepted else { return (nil, []) }
         logger.info("connected to MQTT broker", metadata: [
-            "mqtt.protocol": "\(version)", "mqtt.session_present": "\(sessionPresent)",
+            "mqtt.broker": "\(broker)", "mqtt.protocol": "\(version)", "mqtt.session_present": "\(sessionPresent)",
         ])
-        events.yield(.connected(protocolVersion: version, sessionPresent: sessionPresent))
+        events.yield(.connected(
+            protocolVersion: version, sessionPresent: sessionPresent, sharedSubscriptionAvailable: sharedSubscriptionAvailable))
         return (version, subscriptions)
-    }
-
-    /// A refused login names the user it tried, since "not authorized" alone leaves the
-    /// operator guessing which credentials the bridge sent.
-    private func logRefusal(_ reasonCode: Int32) {
-        let error = MosquittoError.connectionRefused(reasonCode)
-        guard MosquittoHandle.isLoginRefusal(reasonCode) else {
-            logger.error("MQTT broker refused the connection", metadata: ["mqtt.error": "\(error)"])
-            return
-        }
-        let message: Logger.Message = if let username {
-            "MQTT broker refused the login of user '\(username)' (\(error.message)): check the user name in the broker URL and its password"
-        } else {
-            "MQTT broker refused an anonymous login (\(error.message)): give a user name in the broker URL (mqtt://user@host) and its password"
-        }
-        logger.error(message, metadata: ["mqtt.error": "\(error)"])
     }
 
     /// The connection ended (also called by the loop thread, so it must be idempotent).
     /// SUBSCRIBE/UNSUBSCRIBE still waiting complete: their filter list is re-sent on connect.
     func didDisconnect(code: Int32) {
-        let (wasConnected, requests) = state.withLock { state in
+        let reason: MosquittoError? = code == 0 ? nil : .library(code)
+        let (wasConnected, requests, broker) = state.withLock { state in
             let wasConnected = state.connectedVersion != nil
             state.connection = .disconnected
+            if wasConnected, let reason { state.lastFailure = reason }
             defer { state.pendingRequests = [:] }
-            return (wasConnected, Array(state.pendingRequests.values))
+            return (wasConnected, Array(state.pendingRequests.values), brokers[state.broker])
         }
         for completion in requests { completion(.success(())) }
         guard wasConnected else { return }
-        let reason: MosquittoError? = code == 0 ? nil : .library(code)
         if let reason {
-            logger.warning("lost connection to MQTT broker", metadata: ["mqtt.error": "\(reason)"])
+            logger.warning("lost connection to MQTT broker", metadata: ["mqtt.broker": "\(broker)", "mqtt.error": "\(reason)"])
         } else {
             logger.info("disconnected from MQTT broker")
         }

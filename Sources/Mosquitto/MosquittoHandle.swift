@@ -60,23 +60,31 @@ final class MosquittoHandle: @unchecked Sendable {
         mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, version.libraryValue)
     }
 
+    /// libmosquitto's result code and, for `MOSQ_ERR_ERRNO`, the `errno` read right after the
+    /// call (later code may overwrite it).
+    typealias Result = (code: Int32, systemError: Int32)
+
     /// Opens the TCP (and TLS) connection and queues CONNECT; CONNACK arrives in `loop`.
-    /// Blocks for name resolution and the TCP handshake.
-    func connect(host: String, port: Int, keepAlive: Duration, sessionExpiry: UInt32?) -> Int32 {
+    /// Blocks for name resolution and the TCP handshake. Until the CONNACK accepts, errors
+    /// libmosquitto logs (TLS reasons) reach the core.
+    func connect(to broker: BrokerAddress, keepAlive: Duration, sessionExpiry: UInt32?) -> Result {
         var properties: OpaquePointer?
         defer { mosquitto_property_free_all(&properties) }
         if let sessionExpiry {
             let rc = mosquitto_property_add_int32(
                 &properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), sessionExpiry)
-            guard rc == MOSQ_ERR_SUCCESS.rawValue else { return rc }
+            guard rc == MOSQ_ERR_SUCCESS.rawValue else { return (rc, 0) }
         }
+        Self.watchErrors(mosq, true)
         let keepAliveSeconds = Int32(clamping: max(5, keepAlive.components.seconds))
-        return mosquitto_connect_bind_v5(mosq, host, Int32(port), keepAliveSeconds, nil, properties)
+        let rc = mosquitto_connect_bind_v5(mosq, broker.host, Int32(broker.port), keepAliveSeconds, nil, properties)
+        return (rc, errno)
     }
 
-    /// One round of socket I/O and keep-alive; non-zero when the connection is gone.
-    func loop(timeoutMilliseconds: Int32) -> Int32 {
-        mosquitto_loop(mosq, timeoutMilliseconds, 1)
+    /// One round of socket I/O and keep-alive; a non-zero code when the connection is gone.
+    func loop(timeoutMilliseconds: Int32) -> Result {
+        let rc = mosquitto_loop(mosq, timeoutMilliseconds, 1)
+        return (rc, errno)
     }
 
     /// Closes the connection without the broker's cooperation: shuts down the socket's read
@@ -160,16 +168,11 @@ final class MosquittoHandle: @unchecked Sendable {
     /// `MOSQ_ERR_NO_CONN`: the socket is closed.
     static let noConnection = MOSQ_ERR_NO_CONN.rawValue
 
+    /// `MOSQ_ERR_TLS`: the TLS handshake or a TLS read/write failed.
+    static let tlsError = MOSQ_ERR_TLS.rawValue
+
     /// A CONNACK code meaning "this broker does not speak the requested MQTT version": the MQTT 5
     /// reason code, or the 3.1.1 return code a v3-only broker sends.
-    /// A CONNACK code refusing the credentials: 3.1.1's "bad user name or password" and
-    /// "not authorised", MQTT 5's 0x86, 0x87 and 0x8C (bad authentication method).
-    static func isLoginRefusal(_ reasonCode: Int32) -> Bool {
-        [CONNACK_REFUSED_BAD_USERNAME_PASSWORD.rawValue, CONNACK_REFUSED_NOT_AUTHORIZED.rawValue,
-         MQTT_RC_BAD_USERNAME_OR_PASSWORD.rawValue, MQTT_RC_NOT_AUTHORIZED.rawValue, MQTT_RC_BAD_AUTHENTICATION_METHOD.rawValue]
-            .contains(UInt32(bitPattern: reasonCode))
-    }
-
     static func isProtocolVersionRefusal(_ reasonCode: Int32) -> Bool {
         reasonCode == Int32(MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION.rawValue)
             || reasonCode == Int32(CONNACK_REFUSED_PROTOCOL_VERSION.rawValue)
@@ -212,9 +215,14 @@ final class MosquittoHandle: @unchecked Sendable {
     /// The callbacks are non-capturing literals (C function pointers) written in nonisolated
     /// code: a closure formed in `@MainActor` code traps when libmosquitto's thread calls it.
     private static func installCallbacks(_ mosq: OpaquePointer) {
-        mosquitto_connect_v5_callback_set(mosq) { mosq, userdata, reasonCode, flags, _ in
+        mosquitto_connect_v5_callback_set(mosq) { mosq, userdata, reasonCode, flags, properties in
             guard let mosq, let core = MosquittoHandle.core(userdata) else { return }
-            let (version, subscriptions) = core.didConnect(reasonCode: reasonCode, sessionPresent: flags & 1 != 0)
+            // Absent means available (MQTT 5 §3.2.2.3.13); a 3.1.1 CONNACK has no properties.
+            var shared: UInt8 = 1
+            _ = mosquitto_property_read_byte(properties, Int32(MQTT_PROP_SHARED_SUB_AVAILABLE.rawValue), &shared, false)
+            let (version, subscriptions) = core.didConnect(
+                reasonCode: reasonCode, sessionPresent: flags & 1 != 0, sharedSubscriptionAvailable: shared != 0)
+            if version != nil { MosquittoHandle.watchErrors(mosq, false) }
             for subscription in subscriptions {
                 let rc = MosquittoHandle.subscribe(mosq, nil, filter: subscription.filter, qos: subscription.qos, version: version ?? .v311)
                 if rc != MOSQ_ERR_SUCCESS.rawValue {
@@ -239,6 +247,28 @@ final class MosquittoHandle: @unchecked Sendable {
             guard let core = MosquittoHandle.core(userdata), let message else { return }
             core.didReceive(MosquittoHandle.copy(message.pointee, properties: properties))
         }
+    }
+
+    /// Turns libmosquitto's log callback on or off. It is on only while connecting: with a
+    /// callback set, libmosquitto formats every debug line (two per QoS 1 message) into a fresh
+    /// buffer. Error lines go to the core, with OpenSSL's verify result, which must be read
+    /// during the callback: the TLS session is freed when the failed connection closes.
+    private static func watchErrors(_ mosq: OpaquePointer, _ on: Bool) {
+        guard on else { return mosquitto_log_callback_set(mosq, nil) }
+        mosquitto_log_callback_set(mosq) { mosq, userdata, level, text in
+            guard level & MOSQ_LOG_ERR != 0, let mosq, let text, let core = MosquittoHandle.core(userdata) else { return }
+            core.noteLibraryError(String(cString: text), verifyReason: MosquittoHandle.verifyFailure(mosq))
+        }
+    }
+
+    /// OpenSSL's reason for rejecting the broker's certificate on the current TLS session,
+    /// e.g. "certificate has expired"; `nil` without TLS, when verification passed, or when
+    /// OpenSSL says only "unspecified" (libmosquitto's own host name check failed).
+    private static func verifyFailure(_ mosq: OpaquePointer) -> String? {
+        guard let ssl = mosquitto_ssl_get(mosq) else { return nil }
+        let result = SSL_get_verify_result(OpaquePointer(ssl))
+        guard result != X509_V_OK, result != X509_V_ERR_UNSPECIFIED else { return nil }
+        return String(cString: X509_verify_cert_error_string(result))
     }
 
     private static func core(_ userdata: UnsafeMutableRawPointer?) -> MosquittoClientCore? {

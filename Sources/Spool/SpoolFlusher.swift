@@ -9,7 +9,9 @@ import Logging
 /// The loop of the spool's own thread: the only writer of segment files and of the `ack`
 /// file. Appends only copy frames into memory; this thread takes everything queued since
 /// its last cycle, writes it with one `write` per segment and, in `always` mode, syncs once
-/// for all of it (group commit). Blocking system calls stay off Swift's cooperative pool.
+/// for all of it (group commit). It also reads records that live only on disk back into the
+/// ready queue (`prefetchSpill`). Blocking system calls stay off Swift's cooperative pool and
+/// out of the spool lock, which the device event loops take to append.
 struct SpoolFlusher {
     let core: SpoolCore
     let directory: SpoolDirectory
@@ -35,6 +37,10 @@ struct SpoolFlusher {
     private var lastAcknowledgementWrite = ContinuousClock.now
     private var failing = false
     private var watermarkFailing = false
+    /// The segment `prefetchSpill` reads from, kept open between reads.
+    private var spillFile: (segment: UInt64, descriptor: Int32)?
+    private var spillBuffer: [UInt8] = []
+    private var spillReadBytes = SpoolState.readChunkBytes
 
     init(
         core: SpoolCore, directory: SpoolDirectory, configuration: SpoolConfiguration,
@@ -118,6 +124,7 @@ struct SpoolFlusher {
                 stop()
                 return
             }
+            prefetchSpill()
             if failure != nil {
                 _ = core.wakeup.wait(timeout: .now() + .seconds(1))
             } else if work.isEmpty {
@@ -220,6 +227,42 @@ struct SpoolFlusher {
         }
     }
 
+    /// Reads records that live only on disk into the ready queue until it is full or has
+    /// caught up with what is written; each `pread` happens outside the spool lock.
+    private mutating func prefetchSpill() {
+        while let read = core.state.withLock({ $0.nextSpillRead(chunkBytes: spillReadBytes) }) {
+            var effects = SpoolEffects()
+            do {
+                let descriptor = try spillDescriptor(for: read)
+                try POSIXFile.read(descriptor, offset: read.offset, count: read.count, into: &spillBuffer, path: read.path)
+                let parsed = read.parse(spillBuffer)
+                spillReadBytes = parsed.consumed == 0 ? parsed.wanted : SpoolState.readChunkBytes
+                core.state.withLock { $0.completeSpillRead(read, parsed, effects: &effects) }
+            } catch {
+                closeSpillFile()
+                core.state.withLock { $0.spillReadFailed(read, error, effects: &effects) }
+            }
+            core.perform(effects)
+        }
+    }
+
+    private mutating func spillDescriptor(for read: SpillRead) throws(SpoolError) -> Int32 {
+        if let spillFile, spillFile.segment == read.segment {
+            return spillFile.descriptor
+        }
+        closeSpillFile()
+        let descriptor = try POSIXFile.openForReading(read.path)
+        spillFile = (read.segment, descriptor)
+        return descriptor
+    }
+
+    private mutating func closeSpillFile() {
+        if let spillFile {
+            POSIXFile.close(spillFile.descriptor)
+        }
+        spillFile = nil
+    }
+
     /// Tells the state about every failed cycle (dropping may have cleared its disk-full flag
     /// early) and about the first good one after them; the state logs each episode once.
     private mutating func noteOutcome(_ failure: SpoolError?) {
@@ -257,6 +300,7 @@ struct SpoolFlusher {
         }
         dirty.removeAll()
         current = nil
+        closeSpillFile()
         POSIXFile.close(acknowledgementDescriptor)
         POSIXFile.close(directoryDescriptor)
         // Release the directory lock before anyone can see the flusher stopped: a reopen of

@@ -33,7 +33,7 @@ struct FlushWork {
 
 /// Everything the spool knows, guarded by one `Mutex` in `Spool`. Methods are plain
 /// mutations that collect `SpoolEffects` for the caller to carry out once unlocked, so the
-/// lock is held for memory work only, apart from the reads of spilled records in `take`.
+/// lock is held for memory work only: the flusher reads spilled records without it (`SpillRead`).
 ///
 /// Order invariant: every sequence in `inFlight` is below every sequence in `ready`, which
 /// are below the sequence of `spill` (records only on disk). All three are in append order.
@@ -96,8 +96,6 @@ struct SpoolState {
     var readyBytes = 0
     var inFlight = FIFO<InFlightRecord>()
     var spill: SpillCursor?
-    var readFile: (segment: UInt64, descriptor: Int32)?
-    var readBuffer: [UInt8] = []
 
     var bytes = 0
     var pendingRecords = 0
@@ -370,131 +368,98 @@ struct SpoolState {
 
     // MARK: Taking and acknowledging
 
-    /// Whether `take` would hand something out now.
+    /// Whether `take` would hand something out now. Records only on disk count once the
+    /// flusher has read them into `ready`.
     var hasAvailable: Bool {
-        if let first = ready.first {
-            return !waitsForSync || first.sequence < durableBelow
-        }
-        return spillCanProgress
-    }
-
-    private var spillCanProgress: Bool {
-        guard let cursor = spill else { return false }
-        guard let index = segments.firstIndex(where: { $0.firstSequence >= cursor.segment }) else { return true }
-        let segment = segments[index]
-        let offset = segment.firstSequence == cursor.segment ? cursor.offset : 0
-        return offset < segment.writtenBytes || segment.writtenBytes == segment.size
+        guard let first = ready.first else { return false }
+        return !waitsForSync || first.sequence < durableBelow
     }
 
     mutating func take(upTo maxCount: Int, effects: inout SpoolEffects) -> [SpoolEntry] {
         var entries: [SpoolEntry] = []
-        while entries.count < maxCount {
-            if let first = ready.first {
-                if waitsForSync && first.sequence >= durableBelow { break }
-                _ = ready.popFirst()
-                readyBytes -= first.record.count
-                inFlight.append(InFlightRecord(sequence: first.sequence, record: first.record))
-                entries.append(SpoolEntry(id: SpoolEntryID(sequence: first.sequence), record: first.record))
-            } else if spill == nil || !readSpill(effects: &effects) {
-                break
-            }
+        while entries.count < maxCount, let first = ready.first {
+            if waitsForSync && first.sequence >= durableBelow { break }
+            _ = ready.popFirst()
+            readyBytes -= first.record.count
+            inFlight.append(InFlightRecord(sequence: first.sequence, record: first.record))
+            entries.append(SpoolEntry(id: SpoolEntryID(sequence: first.sequence), record: first.record))
+        }
+        // Half the ready queue gone with records still on disk: the idle flusher refills it.
+        if spill != nil, flusherIdle, readyBytes <= memoryQueueBytes / 2 {
+            flusherIdle = false
+            effects.wakeFlusher = true
         }
         return entries
     }
 
-    /// Moves records from disk into `ready`, up to the memory budget. Returns false when
-    /// nothing can be read until the flusher writes more.
-    private mutating func readSpill(effects: inout SpoolEffects) -> Bool {
-        guard var cursor = spill, let directory else { return false }
-        guard let index = segments.firstIndex(where: { $0.firstSequence >= cursor.segment }) else {
-            spill = nil
-            return true
-        }
-        let segment = segments[index]
-        if segment.firstSequence != cursor.segment {
-            cursor.segment = segment.firstSequence
-            cursor.offset = 0
-        }
-        if cursor.offset >= segment.writtenBytes {
-            guard segment.writtenBytes == segment.size else { return false }
-            if index + 1 < segments.count {
-                cursor.segment = segments[index + 1].firstSequence
+    /// The flusher's next read of records that live only on disk, while the ready queue has
+    /// room; nil when there is none, or nothing can be read until the flusher writes more.
+    /// Moves the cursor past fully read segments (no I/O), and clears it once it has caught
+    /// up with every append: appends go straight to `ready` again.
+    mutating func nextSpillRead(chunkBytes: Int) -> SpillRead? {
+        guard let directory else { return nil }
+        while var cursor = spill, readyBytes < memoryQueueBytes {
+            guard let index = segments.firstIndex(where: { $0.firstSequence >= cursor.segment }) else {
+                spill = nil
+                return nil
+            }
+            let segment = segments[index]
+            if segment.firstSequence != cursor.segment {
+                cursor.segment = segment.firstSequence
                 cursor.offset = 0
                 spill = cursor
-            } else {
-                spill = nil
             }
-            return true
-        }
-        let path = directory.segmentPath(segment.firstSequence)
-        let limit = index + 1 < segments.count ? segments[index + 1].firstSequence : SpoolDirectory.maxSequence
-        var wanted = Self.readChunkBytes
-        do {
-            let descriptor = try readDescriptor(for: segment.firstSequence, path: path)
-            var consumed = 0
-            while consumed == 0 && cursor.offset < segment.writtenBytes {
-                let count = min(wanted, segment.writtenBytes - cursor.offset)
-                try POSIXFile.read(descriptor, offset: cursor.offset, count: count, into: &readBuffer, path: path)
-                let isFinal = readBuffer.count == segment.writtenBytes - cursor.offset
-                (consumed, wanted) = parse(into: &cursor, isFinal: isFinal, limit: limit)
-            }
-        } catch {
-            effects.logs.append(.readFailed(error))
-            cursor.offset = segment.writtenBytes
-        }
-        spill = cursor
-        return true
-    }
-
-    /// Queues the records of `readBuffer` (which starts at `cursor.offset`), at least one and
-    /// then up to the memory budget. Returns the bytes consumed and how many to read next
-    /// (more than a chunk when a record did not fit).
-    private mutating func parse(into cursor: inout SpillCursor, isFinal: Bool, limit: UInt64) -> (consumed: Int, wanted: Int) {
-        var consumed = 0
-        var wanted = Self.readChunkBytes
-        var queuedOne = false
-        let bytes = readBuffer
-        bytes.withUnsafeBytes { buffer in
-            parsing: while !queuedOne || readyBytes < memoryQueueBytes {
-                switch RecordFrame.step(buffer, at: consumed, isFinal: isFinal) {
-                case .end:
-                    break parsing
-                case .needMore(let bytes):
-                    wanted = max(bytes, Self.readChunkBytes)
-                    break parsing
-                case .corrupt(let resumeAt):
-                    consumed = resumeAt
-                case .record(let sequence, let range, let next):
-                    consumed = next
-                    if sequence >= cursor.sequence && sequence < limit {
-                        let record = Array(buffer[range])
-                        ready.append(QueuedRecord(sequence: sequence, record: record))
-                        readyBytes += record.count
-                        cursor.sequence = sequence + 1
-                        queuedOne = true
-                    }
+            if cursor.offset >= segment.writtenBytes {
+                guard segment.writtenBytes == segment.size else { return nil }
+                if index + 1 < segments.count {
+                    cursor.segment = segments[index + 1].firstSequence
+                    cursor.offset = 0
+                    spill = cursor
+                } else {
+                    spill = nil
                 }
+                continue
             }
+            let count = min(chunkBytes, segment.writtenBytes - cursor.offset)
+            return SpillRead(
+                segment: segment.firstSequence,
+                path: directory.segmentPath(segment.firstSequence),
+                offset: cursor.offset,
+                count: count,
+                isFinal: count == segment.writtenBytes - cursor.offset,
+                fromSequence: cursor.sequence,
+                limit: index + 1 < segments.count ? segments[index + 1].firstSequence : SpoolDirectory.maxSequence,
+                budget: memoryQueueBytes - readyBytes,
+                writtenEnd: segment.writtenBytes
+            )
         }
-        cursor.offset += consumed
-        return (consumed, wanted)
+        return nil
     }
 
-    private mutating func readDescriptor(for segment: UInt64, path: String) throws(SpoolError) -> Int32 {
-        if let readFile, readFile.segment == segment {
-            return readFile.descriptor
+    /// Queues what the flusher read, unless the cursor moved meanwhile (then the next
+    /// `nextSpillRead` plans again from where it is now).
+    mutating func completeSpillRead(_ read: SpillRead, _ parsed: SpillRead.Parsed, effects: inout SpoolEffects) {
+        guard var cursor = spill, cursor.segment == read.segment, cursor.offset == read.offset,
+            cursor.sequence == read.fromSequence
+        else { return }
+        for record in parsed.records {
+            ready.append(record)
         }
-        closeReadFile()
-        let descriptor = try POSIXFile.openForReading(path)
-        readFile = (segment, descriptor)
-        return descriptor
+        readyBytes += parsed.recordBytes
+        cursor.offset += parsed.consumed
+        cursor.sequence = parsed.nextSequence
+        spill = cursor
+        if !parsed.records.isEmpty {
+            wakeConsumers(&effects)
+        }
     }
 
-    mutating func closeReadFile() {
-        if let readFile {
-            POSIXFile.close(readFile.descriptor)
-        }
-        readFile = nil
+    /// The segment could not be read: the rest of what was written of it is skipped (logged).
+    mutating func spillReadFailed(_ read: SpillRead, _ error: SpoolError, effects: inout SpoolEffects) {
+        guard var cursor = spill, cursor.segment == read.segment, cursor.offset == read.offset else { return }
+        effects.logs.append(.readFailed(error))
+        cursor.offset = read.writtenEnd
+        spill = cursor
     }
 
     /// Acknowledges a record handed out by `take`. Unknown ids (dropped, or already
@@ -649,7 +614,6 @@ struct SpoolState {
         effects.wakeFlusher = true
         if !persistent {
             flusherStopped = true
-            closeReadFile()
         }
     }
 
@@ -697,7 +661,6 @@ struct SpoolState {
             effects.appends.append((waiter.continuation, .failure(SpoolError.closed)))
         }
         durableWaiters.removeAll()
-        closeReadFile()
         let waiters = closeWaiters
         closeWaiters.removeAll()
         return waiters

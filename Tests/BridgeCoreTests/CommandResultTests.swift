@@ -87,11 +87,11 @@ import Testing
         let statuses = Set(lines.compactMap { line in CommandResult.Status.allCases.first { line.contains(#""status":"\#($0.rawValue)""#) } })
         #expect(statuses == Set(CommandResult.Status.allCases))
 
-        var routing = CommandRouting(instance: "edge")
-        routing.statusSeen(deviceID: F.device, owner: .init(instance: "main", sessionEpoch: 1))
-        for json in [#"{"id":"c-1","type":"positionPeriodic","params":{"interval_s":30},"ttl_s":120}"#,
-                     #"{"type":"setApn","params":{"apn":"a","user":"u","password":"p","device_password":"9"}}"#] {
-            let forward = routing.forwardMessage(try F.request(json), topic: "cctr/\(F.device)/cmd", to: "main", topics: Self.topics, deviceID: F.device)
+        let edge = try TopicLayout(base: "cctr", instance: "edge")
+        for (json, handOverTTL) in [(#"{"id":"c-1","type":"positionPeriodic","params":{"interval_s":30},"ttl_s":120}"#, nil),
+                                    (#"{"type":"setApn","params":{"apn":"a","user":"u","password":"p","device_password":"9"}}"#, 7)] {
+            let forward = CommandRouting.forwardMessage(
+                try F.request(json), topic: "cctr/\(F.device)/cmd", handOverTTL: handOverTTL, to: "main", topics: edge, deviceID: F.device)
             lines.append(#"{"topic":"\#(forward.topic)","payload":\#(String(decoding: forward.payload, as: UTF8.self)),"qos":1,"retain":false}"#)
         }
 

@@ -1,6 +1,7 @@
 import BridgeServer
 import Foundation
 import Logging
+import Mosquitto
 import TestSupport
 import Testing
 
@@ -22,7 +23,7 @@ final class BridgeFixture: @unchecked Sendable {
         let broker = try existing ?? MosquittoBroker(persistence: persistence)
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("cctr-spool-\(UUID().uuidString)")
         var options = BridgeOptions.defaults
-        options.mqttURL = broker.url
+        options.mqttURL = [try MQTTURL(broker.url)]
         options.listen = [ListenAddress("tcp://127.0.0.1:0")!, ListenAddress("udp://127.0.0.1:0")!]
         options.metricsListen = ListenAddress("tcp://127.0.0.1:0")!
         options.spoolDir = spool.path
@@ -98,6 +99,18 @@ final class BridgeFixture: @unchecked Sendable {
         let seen = subscriber.messages.map { "\($0.topic) \(String($0.text.prefix(120)))" }.joined(separator: "\n")
         Issue.record("timed out waiting for \(description); saw:\n\(seen)")
         throw CancellationError()
+    }
+
+    /// A metric from the bridge's `/metrics`, summed over its labels (0 when absent): tests
+    /// wait for a counter to reach what they expect instead of sleeping.
+    func metric(_ name: String) async throws -> Double {
+        let port = try #require(bridge.healthPort)
+        let text = try await HTTP.get(port: port, path: "/metrics").body
+        var sum = 0.0
+        for line in text.split(separator: "\n") where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {
+            sum += Double(line.split(separator: " ").last ?? "") ?? 0
+        }
+        return sum
     }
 
     func messages(on suffix: String) -> [MosquittoSubscriber.Message] {

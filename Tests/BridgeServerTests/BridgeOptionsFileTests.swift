@@ -46,7 +46,7 @@ import Testing
         #expect(flat == nested)
         #expect(flat == mixed)
         #expect(flat.mqttSessionExpiry == .seconds(42) && flat.spoolSyncInterval == .milliseconds(250) && flat.haDiscovery)
-        #expect(flat.brokerURL?.host == "broker" && flat.brokerURL?.port == 1884)
+        #expect(flat.mqttURL.first?.host == "broker" && flat.mqttURL.first?.port == 1884)
     }
 
     @Test func jsonNestedAndFlatKeysGiveTheSameOptions() throws {

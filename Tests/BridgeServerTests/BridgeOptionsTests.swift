@@ -17,7 +17,7 @@ import TestSupport
         let o = try load()
         #expect(o == BridgeOptions.defaults)
         #expect(o.listen == [ListenAddress(transport: .both, host: "0.0.0.0", port: 8888)])
-        #expect(o.mqttURL == "mqtt://127.0.0.1:1883")
+        #expect(o.mqttURL == [try MQTTURL("mqtt://127.0.0.1:1883")])
         #expect(o.mqttCAFile == nil && o.mqttCertFile == nil && o.mqttKeyFile == nil)
         #expect(o.mqttSessionExpiry == .seconds(300))
         #expect(o.mqttMaxInflight == 256)
@@ -56,8 +56,7 @@ import TestSupport
         #expect(o.logLevel == .info)
         #expect(o.devices.isEmpty)
         #expect(o.mqttPassword == nil)
-        #expect(o.brokerURL == (try? MQTTURL("mqtt://127.0.0.1:1883")))
-        #expect(o.brokerURL?.port == 1883 && o.brokerURL?.usesTLS == false && o.brokerURL?.username == nil)
+        #expect(o.mqttURL.first?.port == 1883 && o.mqttURL.first?.usesTLS == false && o.mqttURL.first?.username == nil)
     }
 
     /// The contract's option names, verbatim, in order, plus this project's additions (argued
@@ -120,10 +119,10 @@ import TestSupport
         #expect(fromEnv == fromFlags)
         for options in [fromEnv, fromFile, fromFlags] {
             #expect(options.listen == [ListenAddress(transport: .udp, host: "127.0.0.1", port: 7000)])
-            #expect(options.brokerURL == (try? MQTTURL("mqtts://bridge@broker.example:8884")))
+            #expect(options.mqttURL == [try MQTTURL("mqtts://bridge@broker.example:8884")])
             #expect(options.metricsListen == ListenAddress(transport: .tcp, host: "::1", port: 9000))
             #expect(options.deviceTZ == -(3 * 3600 + 30 * 60))
-            #expect(try options.mqttConfiguration(clientID: "c").maxInflight == 50)
+            #expect(options.mqttConfiguration(clientID: "c").maxInflight == 50)
             #expect(options.spoolFull == .block && options.spoolSync == .always)
             #expect(options.logLevel == .debug && options.logFormat == .json)
             #expect(options.publishRaw && options.haDiscovery)
@@ -132,7 +131,7 @@ import TestSupport
             #expect(options.mqttPassword?.value == "s3cret")
             #expect(options.frameRateLimit == 0 && options.commandTTLMax == .seconds(600))
             #expect(options.h02BinaryLength == .fixed(45))
-            #expect(try options.mqttConfiguration(clientID: "c").protocolVersion == .v311)
+            #expect(options.mqttConfiguration(clientID: "c").protocolVersion == .v311)
         }
     }
 

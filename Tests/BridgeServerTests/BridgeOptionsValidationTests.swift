@@ -73,8 +73,8 @@ import Testing
             environment: [:], configFile: nil)
         #expect(options.shareGroup == "")
         #expect(options.deviceTZ == -14 * 3600)
-        #expect(options.brokerURL == (try? MQTTURL("mqtts://user@[::1]:8883")))
-        #expect(options.brokerURL?.host == "::1" && options.brokerURL?.username == "user")
+        #expect(options.mqttURL == [try MQTTURL("mqtts://user@[::1]:8883")])
+        #expect(options.mqttURL.first?.host == "::1" && options.mqttURL.first?.username == "user")
         #expect(options.spoolDir == nil)
     }
 

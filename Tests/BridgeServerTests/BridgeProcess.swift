@@ -105,6 +105,9 @@ final class BridgeProcess: @unchecked Sendable {
         return sum
     }
 
+    /// The body of `/readyz`: why the bridge is not ready, or the broker it is connected to.
+    var readiness: String? { httpGet(path: "/readyz") }
+
     /// A minimal HTTP/1.0 GET on the metrics port (no URLSession: the test should not depend on it).
     private func httpGet(path: String) -> String? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

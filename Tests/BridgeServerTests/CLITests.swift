@@ -145,10 +145,12 @@ import Testing
         ], environment: ["CCTR_MQTT_PASSWORD": "wrong"])
         defer { bridge.stop() }
         let deadline = ContinuousClock.now + .seconds(10)
-        while !bridge.stderr.contains("refused the login"), ContinuousClock.now < deadline {
+        while !bridge.stderr.contains("not authorized"), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(bridge.stderr.contains("MQTT broker refused the login of user 'fleet-bridge' (Not authorized): check the user name in the broker URL and its password"))
+        #expect(bridge.stderr.contains(
+            "not authorized: the broker does not allow user 'fleet-bridge' to connect (Not authorized); check the password"),
+            "\(bridge.stderr)")
     }
 
     /// Started with soft limit 40 and hard limit 80, the bridge raises its soft limit to 80,
@@ -228,7 +230,9 @@ import Testing
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        try await Task.sleep(for: .milliseconds(300))
+        _ = try await eventually {
+            subscriber.messages.contains { $0.topic == "cctr/bridge/cli/state" && $0.text == "offline" }
+        }
         let messages = subscriber.messages
         #expect(messages.contains { $0.topic == "cctr/CC8011400042499/availability" && $0.text == "offline" && $0.retain })
         #expect(messages.contains { $0.topic == "cctr/bridge/cli/state" && $0.text == "offline" && $0.retain })

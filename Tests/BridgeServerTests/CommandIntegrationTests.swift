@@ -100,12 +100,13 @@ import Testing
     /// forwards it to the instance that owns the device, so every command reaches it.
     @Test func commandsReachTheOwningInstanceThroughForwarding() async throws {
         let owner = try await BridgeFixture.start { $0.instance = "alpha" }
-        // A second instance on the same broker, which receives its share of the commands.
-        _ = try await BridgeFixture.start(broker: owner.broker) { $0.instance = "beta" }
         let tracker = try TrackerClient(tcpPort: owner.tcpPort)
         try tracker.send(Self.login)
         try await owner.waitFor("status") { $0.contains { $0.topic == "cctr/\(Self.device)/status" } }
-        try await Task.sleep(for: .milliseconds(300))  // both instances saw the retained status
+        // A second instance on the same broker, which receives its share of the commands. It
+        // starts after the status is retained: the broker hands it the status right after its
+        // subscription, before any command published later, and it handles them in that order.
+        _ = try await BridgeFixture.start(broker: owner.broker) { $0.instance = "beta" }
         var received = ""
         for i in 1...6 {
             try Publisher.publish(port: owner.broker.port, topic: "cctr/\(Self.device)/cmd",

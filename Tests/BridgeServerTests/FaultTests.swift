@@ -43,8 +43,14 @@ extension Tag {
     /// and restarted 1 s later. Every frame must arrive, in order per device.
     @Test func brokerKilledDuringStreamLosesNothing() async throws {
         let fixture = try await BridgeFixture.start(persistence: true)
+        let subscribedAt = Date()
         var observer = try await Self.persistentSubscriber(port: fixture.broker.port)
-        try await Task.sleep(for: .milliseconds(1500))  // the broker saves the session (autosave 1 s)
+        // The broker saves the observer's session (autosave every second) before it is killed.
+        let database = fixture.broker.directory.appendingPathComponent("mosquitto.db").path
+        #expect(try await eventually {
+            let modified = try? FileManager.default.attributesOfItem(atPath: database)[.modificationDate] as? Date
+            return modified.map { $0 > subscribedAt } ?? false
+        })
         let fleet = SequencedFleet(count: 3, prefix: "BRK")
         try fleet.connect(port: fixture.tcpPort)
         var earlier: [MosquittoSubscriber.Message] = []
@@ -57,7 +63,7 @@ extension Tag {
                 observer = try await Self.persistentSubscriber(port: fixture.broker.port)
             }
             fleet.sendRound()
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(20))  // the pace under test: 50 frames/s per device
         }
         let sent = fleet.sent
         let current = observer
@@ -256,11 +262,12 @@ extension Tag {
         for round in 0..<200 {
             if round == 50 { broker.pause() }
             fleet.sendRound()
-            if round % 10 == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            if round % 10 == 0 { try await Task.sleep(for: .milliseconds(10)) }  // a stream, not one burst
         }
         let accepted = try await Self.waitUntil(.seconds(10)) { bridge.metric("cctr_frames_total") == Double(3 + fleet.totalSent) }
         #expect(accepted, "the bridge did not read every frame")
-        try await Task.sleep(for: .milliseconds(500))
+        // The flusher has written every accepted record to the kernel: what SIGKILL keeps.
+        #expect(try await Self.waitUntil(.seconds(10)) { bridge.metric("cctr_spool_memory_bytes") == 0 })
         bridge.kill(SIGKILL)
         fleet.disconnect()
         broker.resume()
@@ -325,7 +332,7 @@ extension Tag {
             let elapsed = ContinuousClock.now - start
             latencies.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             peak = max(peak, bridge.residentKiB ?? 0)
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(200))  // the good device's pace while the others attack
         }
         try await flooding.value
         let sorted = latencies.sorted()
@@ -352,7 +359,7 @@ extension Tag {
         try fleet.connect(port: fixture.tcpPort)
         let start = ContinuousClock.now
         for _ in 0..<600 { fleet.sendRound() }
-        try await Task.sleep(for: .milliseconds(300))
+        try await Task.sleep(for: .milliseconds(300))  // under test: frames sent while reading is paused
         for _ in 0..<100 { fleet.sendRound() }
         let messages = try await fixture.waitFor("every frame", timeout: .seconds(20)) {
             DeliveryReport(messages: $0, sent: fleet.sent).missing.isEmpty
@@ -367,7 +374,7 @@ extension Tag {
     @Test func connectionLimitsRefuseExtraConnections() async throws {
         let fixture = try await BridgeFixture.start { $0.maxConnections = 3 }
         let admitted = try (0..<3).map { _ in try TrackerClient(tcpPort: fixture.tcpPort) }
-        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await eventually { try await fixture.metric("cctr_connections") == 3 })
         let extra = try TrackerClient(tcpPort: fixture.tcpPort)
         #expect(extra.waitForClose(), "a fourth connection was kept open")
         // The admitted ones still work.
@@ -376,7 +383,7 @@ extension Tag {
 
         let perIP = try await BridgeFixture.start { $0.maxConnectionsPerIP = 2 }
         let fromOneIP = try (0..<2).map { _ in try TrackerClient(tcpPort: perIP.tcpPort) }
-        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await eventually { try await perIP.metric("cctr_connections") == 2 })
         let third = try TrackerClient(tcpPort: perIP.tcpPort)
         #expect(third.waitForClose(), "a third connection from 127.0.0.1 was kept open")
         #expect(fromOneIP.count == 2)
@@ -395,6 +402,7 @@ extension Tag {
             messages.contains { $0.topic == "cctr/KNOWN0000000001/position" }
                 && messages.contains { $0.topic == "cctr/bridge/test/deadletter" && $0.json?["reason"]?.string == "not in allowlist" }
         }
+        // An absence check (nothing of the stranger is published): a quiet period.
         try await Task.sleep(for: .milliseconds(300))
         #expect(!fixture.subscriber.messages.contains { $0.topic.hasPrefix("cctr/STRANGER") })
     }

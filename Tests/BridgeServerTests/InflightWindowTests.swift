@@ -1,5 +1,5 @@
 @testable import BridgeServer
-import Synchronization
+import TestSupport
 import Testing
 
 @Suite struct InflightWindowTests {
@@ -17,16 +17,10 @@ import Testing
         let window = InflightWindow(capacity: 16)
         #expect(window.wakeThreshold == 2)
         #expect(await window.acquireUpTo(16) == 16)
-        let granted = Atomic<Int>(0)
-        let waiter = Task {
-            let n = await window.acquireUpTo(16)
-            granted.store(n, ordering: .sequentiallyConsistent)
-            return n
-        }
-        try await Task.sleep(for: .milliseconds(50))
+        let waiter = Task { await window.acquireUpTo(16) }
+        #expect(try await eventually { window.waiterCount == 1 })
         window.release(1)
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(granted.load(ordering: .sequentiallyConsistent) == 0)
+        #expect(window.waiterCount == 1, "one free slot does not wake it")
         window.release(1)
         #expect(await waiter.value == 2)
     }
@@ -48,6 +42,16 @@ import Testing
         window.release(5)
         await emptied.value
         #expect(await window.acquireUpTo(8) == 8)
+    }
+
+    @Test func aCancelledPublisherStopsWaitingForRoom() async throws {
+        let window = InflightWindow(capacity: 4)
+        #expect(await window.acquireUpTo(4) == 4)
+        let room = Task { await window.acquireUpTo(4) }
+        #expect(try await eventually { window.waiterCount == 1 })
+        room.cancel()
+        #expect(await room.value == 0)
+        #expect(window.waiterCount == 0)
     }
 
     /// At shutdown a hung broker keeps the window full: closing it ends the publisher's waits

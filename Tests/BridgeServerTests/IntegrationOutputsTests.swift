@@ -21,12 +21,15 @@ import Testing
         }
     }
 
-    /// What a subscriber connecting now receives (retained messages), after a short wait.
+    /// What a subscriber connecting now receives (retained messages). The broker sends them
+    /// as it handles the subscription, so they all come before a marker published after it.
     static func retained(port: Int, topics: [String]) async throws -> [MosquittoSubscriber.Message] {
         let subscriber = try await MosquittoSubscriber(port: port, topics: topics)
         defer { subscriber.stop() }
-        try await Task.sleep(for: .milliseconds(500))
-        return subscriber.messages
+        let marker = String(topics[0].dropLast()) + "test-marker-\(UUID().uuidString)"
+        try publish(port: port, topic: marker, payload: "marker")
+        #expect(try await eventually { subscriber.messages.contains { $0.topic == marker } }, "no marker on \(marker)")
+        return subscriber.messages.prefix { $0.topic != marker }.map { $0 }
     }
 
     static func wait(
@@ -44,7 +47,11 @@ import Testing
 
     @Test func discoveryIsRetainedAfterLoginAndRepublishedWhenHomeAssistantComesOnline() async throws {
         let fixture = try await Self.start()
-        let watcher = try await MosquittoSubscriber(port: fixture.broker.port, topics: ["homeassistant/#"], retainAsPublished: true)
+        // The device's positions come to the watcher too: in one stream with the documents,
+        // a position marks that everything the bridge published before it has arrived.
+        let positionTopic = "cctr/\(Self.device)/position"
+        let watcher = try await MosquittoSubscriber(
+            port: fixture.broker.port, topics: ["homeassistant/#", positionTopic], retainAsPublished: true)
         defer { watcher.stop() }
         #expect(watcher.messages.isEmpty, "nothing before a device comes online")
 
@@ -59,9 +66,8 @@ import Testing
 
         // A second session of the same device in this process does not publish it again.
         let second = try TrackerClient(tcpPort: fixture.tcpPort)
-        try second.send(Self.login)
-        try await fixture.waitFor("second session") { $0.filter { $0.topic.hasSuffix("/status") }.count >= 2 }
-        try await Task.sleep(for: .milliseconds(300))
+        try second.send(Self.login + Self.noFix)
+        try await Self.wait("the position after the second login", on: watcher) { $0.filter { $0.topic == positionTopic }.count == 3 }
         #expect(watcher.messages.filter { $0.topic == Self.configTopic }.count == 1)
 
         // Home Assistant restarts and announces itself.
@@ -69,22 +75,26 @@ import Testing
         try await Self.wait("republished discovery", on: watcher) { $0.filter { $0.topic == Self.configTopic }.count == 2 }
         #expect(watcher.messages.filter { $0.topic == Self.configTopic }.allSatisfy { $0.retain })
         try Self.publish(port: fixture.broker.port, topic: "homeassistant/status", payload: "offline")
+        // An absence check with no later event to wait for (a Home Assistant message and a
+        // device frame are handled on different threads): a quiet period.
         try await Task.sleep(for: .milliseconds(300))
         #expect(watcher.messages.filter { $0.topic == Self.configTopic }.count == 2, "offline does not republish")
     }
 
     @Test func ownTracksGetsValidFixesOnlyAndNeverAnOlderOne() async throws {
         let fixture = try await Self.start()
-        let watcher = try await MosquittoSubscriber(port: fixture.broker.port, topics: ["owntracks/#"], retainAsPublished: true)
+        // Positions come to the watcher too: a location follows its position, so once the
+        // position of a last fix-less frame is in, every location before it is.
+        let positionTopic = "cctr/\(Self.device)/position"
+        let watcher = try await MosquittoSubscriber(
+            port: fixture.broker.port, topics: ["owntracks/#", positionTopic], retainAsPublished: true)
         defer { watcher.stop() }
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
-        for frame in [Self.login, Self.noFix, Self.later, Self.older] {
+        for frame in [Self.login, Self.noFix, Self.later, Self.older, Self.noFix] {
             try tracker.send(frame)
         }
-        try await fixture.waitFor("four positions") { $0.filter { $0.topic == "cctr/\(Self.device)/position" }.count == 4 }
-        try await Self.wait("OwnTracks locations", on: watcher) { $0.count >= 2 }
-        try await Task.sleep(for: .milliseconds(300))
-        let locations = watcher.messages
+        try await Self.wait("five positions", on: watcher) { $0.filter { $0.topic == positionTopic }.count == 5 }
+        let locations = watcher.messages.filter { $0.topic != positionTopic }
         #expect(locations.map(\.topic) == ["owntracks/\(Self.device)", "owntracks/\(Self.device)"])
         #expect(locations.map { $0.json?["tst"]?.number } == [1_439_827_374, 1_478_011_767])
         #expect(locations.allSatisfy { $0.retain && $0.qos == 1 })

@@ -160,8 +160,11 @@ struct MosquittoClientTests {
         try await running.waitForConnections(2)
         try await running.client.publish(topic: "bridge/main/state", payload: Array("online".utf8), qos: 1, retain: true)
         try await running.shutdown()
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(subscriber.messages.map(\.text) == ["online", "offline", "online"], "no will after DISCONNECT")
+        // The broker has handled the DISCONNECT before another client's publish (it arrived
+        // first, on a connection already closed): a will would come before this marker.
+        try mosquittoPub(port: broker.port, ["-t", "bridge/main/state", "-m", "marker", "-q", "1"])
+        _ = try await subscriber.waitForMessages(count: 4)
+        #expect(subscriber.messages.map(\.text) == ["online", "offline", "online", "marker"], "no will after DISCONNECT")
     }
 
     @Test("broker killed and restarted: the client reconnects, re-subscribes and publishes again")
@@ -215,6 +218,8 @@ struct MosquittoClientTests {
         let broker = try MosquittoBroker()
         broker.stop()
         let running = try RunningClient(RunningClient.configuration(broker: broker))
+        // The behaviour under test: run() keeps failing to connect for a while (it retries
+        // with backoff) and reports no event for a failed attempt, so a quiet period is the check.
         try await Task.sleep(for: .milliseconds(700))
         #expect(running.connections.isEmpty)
         let early = await failure(of: { () async throws(MosquittoError) in

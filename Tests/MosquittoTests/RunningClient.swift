@@ -20,10 +20,11 @@ final class RunningClient: Sendable {
     private let runTask: Task<Void, any Error>
     private let eventTask: Task<Void, Never>
 
-    init(_ configuration: MosquittoClient.Configuration) throws {
-        var logger = Logger(label: "test.mosquitto")
-        logger.logLevel = .notice
-        let client = try MosquittoClient(configuration: configuration, logger: logger)
+    /// - Parameter logger: where the client logs; notices and above on standard output otherwise.
+    init(_ configuration: MosquittoClient.Configuration, logger: Logger? = nil) throws {
+        var standard = Logger(label: "test.mosquitto")
+        standard.logLevel = .notice
+        let client = try MosquittoClient(configuration: configuration, logger: logger ?? standard)
         self.client = client
         runTask = Task { try await client.run() }
         eventTask = Task { [recorder] in
@@ -52,7 +53,7 @@ final class RunningClient: Sendable {
     /// `(protocolVersion, sessionPresent)` of every `.connected` so far.
     var connections: [(MQTTProtocolVersion, Bool)] {
         events.compactMap {
-            if case .connected(let version, let sessionPresent) = $0 { (version, sessionPresent) } else { nil }
+            if case .connected(let version, let sessionPresent, _) = $0 { (version, sessionPresent) } else { nil }
         }
     }
 

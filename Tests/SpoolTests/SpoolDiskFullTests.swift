@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Spool
+import TestSupport
 import Synchronization
 import Testing
 

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 
 import Spool
+import TestSupport
 
 /// A fresh directory under the system temporary directory, removed by `remove()`.
 struct TemporaryDirectory {
@@ -56,16 +57,6 @@ extension Spool {
     func hasNothingToTake(within wait: Duration = .milliseconds(50)) async throws -> Bool {
         try await take(exactly: 1, timeout: wait).isEmpty
     }
-}
-
-/// Polls until `condition` holds, for effects of the background flusher.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        if ContinuousClock.now > deadline { return false }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-    return true
 }
 
 /// Keeps the messages logged through it, to check what the spool reports.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Spool
+import TestSupport
 import Testing
 
 @Suite("Spool")
@@ -92,6 +93,8 @@ struct SpoolTests {
         }
         let taken = try await spool.take(exactly: 60)
         spool.acknowledge(taken.map(\.id))
+        // Under test: what ten sync intervals save in the background (nothing to wait for
+        // from outside the spool).
         try await Task.sleep(for: .milliseconds(200))
         await spool.simulateCrash()
 
@@ -286,6 +289,7 @@ struct SpoolTests {
         }
         let blockedNumber = appended
         let blocked = Task { try await spool.append(record(blockedNumber, size: 100)) }
+        // An absence check (the append does not go in while the spool is full): a quiet period.
         try await Task.sleep(for: .milliseconds(100))
         #expect(spool.statistics.pendingRecords == appended)
 
@@ -333,6 +337,8 @@ struct SpoolTests {
         )
         _ = try await spool.append(record(0, size: 100))
         let blocked = Task { try await spool.append(record(1, size: 100)) }
+        // Lets the append block first, so the cancellation reaches a waiting append (the spool
+        // shows no waiters from outside).
         try await Task.sleep(for: .milliseconds(50))
         blocked.cancel()
         await #expect(throws: CancellationError.self) { try await blocked.value }
@@ -395,6 +401,79 @@ struct SpoolTests {
         await spool.close()
     }
 
+    /// The flusher reads spilled records into the ready queue while the publisher takes,
+    /// requeues and more records arrive (on disk too, behind the spill): every record comes
+    /// out once acknowledged, in append order.
+    @Test("spilled records prefetched by the flusher come out in order, with appends and requeues between takes")
+    func spilledRecordsPrefetchedInOrder() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let spool = try Spool(
+            configuration: SpoolConfiguration(
+                storage: .directory(directory.path), syncMode: .interval, segmentBytes: 2048, memoryQueueBytes: 600
+            ),
+            logger: quietLogger
+        )
+        var appended = 0
+        for _ in 0..<300 {
+            _ = try await spool.append(record(appended, size: 40))
+            appended += 1
+        }
+        var acknowledged: [[UInt8]] = []
+        var round = 0
+        while acknowledged.count < appended {
+            let batch = try await spool.take(exactly: min(23, appended - acknowledged.count))
+            try #require(!batch.isEmpty, "records stopped coming after \(acknowledged.count)")
+            if round % 4 == 3 {
+                spool.requeueUnacknowledged()
+            } else {
+                spool.acknowledge(batch.map(\.id))
+                acknowledged += batch.map(\.record)
+            }
+            if round < 20 {
+                for _ in 0..<7 {
+                    _ = try await spool.append(record(appended, size: 40))
+                    appended += 1
+                }
+            }
+            round += 1
+        }
+        #expect(acknowledged == (0..<appended).map { record($0, size: 40) })
+        await spool.close()
+    }
+
+    /// `drop-oldest` deletes segments while the flusher reads spilled ones: a read of a
+    /// dropped segment is discarded, and what is delivered stays in order with no repeats.
+    @Test("drop-oldest while records are spilled keeps the delivered ones in order")
+    func dropOldestWhileSpilled() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let spool = try Spool(
+            configuration: SpoolConfiguration(
+                storage: .directory(directory.path), syncMode: .never, maxBytes: 8 * 1200, fullPolicy: .dropOldest,
+                memoryQueueBytes: 300
+            ),
+            logger: quietLogger
+        )
+        var delivered: [[UInt8]] = []
+        for number in 0..<400 {
+            _ = try await spool.append(record(number, size: 100))
+            if number % 10 == 9 {
+                let batch = try await spool.take(upTo: 3)
+                spool.acknowledge(batch.map(\.id))
+                delivered += batch.map(\.record)
+            }
+        }
+        let rest = try await spool.take(exactly: spool.statistics.pendingRecords)
+        spool.acknowledge(rest.map(\.id))
+        delivered += rest.map(\.record)
+        let numbers = delivered.map { bytes in Int(String(decoding: bytes, as: UTF8.self).split(separator: "-")[1])! }
+        #expect(numbers == numbers.sorted() && Set(numbers).count == numbers.count, "\(numbers)")
+        #expect(numbers.last == 399)
+        #expect(spool.statistics.droppedRecords > 0)
+        await spool.close()
+    }
+
     @Test("requeue hands unacknowledged records out again, before newer ones", arguments: ["memory", "interval"])
     func requeue(kind: String) async throws {
         let directory = TemporaryDirectory()
@@ -443,6 +522,7 @@ struct SpoolTests {
         )
         _ = try await spool.append(record(0, size: 10))
         let blocked = Task { try await spool.append(record(1, size: 10)) }
+        // Lets the append block first, so closing fails a waiting append.
         try await Task.sleep(for: .milliseconds(50))
         await spool.close()
         await #expect(throws: SpoolError.closed) { try await blocked.value }

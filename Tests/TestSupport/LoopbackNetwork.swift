@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -8,9 +9,21 @@ import Darwin
 
 /// Small POSIX helpers for tests that run servers on 127.0.0.1.
 public enum LoopbackNetwork {
+    /// Every port `freePort` returned in this process.
+    private static let handedOut = Mutex<Set<Int>>([])
+
     /// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed).
     /// Another process could take it before the caller binds; `MosquittoBroker` retries.
+    /// Never the same port twice in one test process: a test that stops its broker expects
+    /// nothing on that port, and suites running in parallel would otherwise get it again.
     public static func freePort() -> Int {
+        while true {
+            let port = systemChosenPort()
+            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+        }
+    }
+
+    private static func systemChosenPort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         precondition(fd >= 0, "socket() failed: \(errno)")
         defer { close(fd) }

@@ -27,8 +27,9 @@ public final class MosquittoBroker: Sendable {
 
     /// Starts the broker, waiting until its port accepts connections. A port lost to another
     /// process between picking and binding is replaced by a new one. Without
-    /// `allowAnonymous` (and no password file) it refuses every login.
-    public init(persistence: Bool = false, allowAnonymous: Bool = true) throws {
+    /// `allowAnonymous` (and no password file) it refuses every login. `settings` are config
+    /// lines after the listener's (TLS files, `password_file`).
+    public init(persistence: Bool = false, allowAnonymous: Bool = true, settings: [String] = []) throws {
         Self.sweepStrayBrokers
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("mosquitto-test-\(UUID().uuidString)", isDirectory: true)
@@ -37,7 +38,8 @@ public final class MosquittoBroker: Sendable {
         for _ in 0..<5 {
             let port = LoopbackNetwork.freePort()
             do {
-                try Self.writeConfig(to: directory, port: port, persistence: persistence, allowAnonymous: allowAnonymous)
+                try Self.writeConfig(
+                    to: directory, port: port, persistence: persistence, allowAnonymous: allowAnonymous, settings: settings)
                 let process = try Self.launch(directory: directory, port: port)
                 self.directory = directory
                 self.port = port
@@ -131,13 +133,15 @@ public final class MosquittoBroker: Sendable {
         }
     }
 
-    private static func writeConfig(to directory: URL, port: Int, persistence: Bool, allowAnonymous: Bool) throws {
+    private static func writeConfig(
+        to directory: URL, port: Int, persistence: Bool, allowAnonymous: Bool, settings: [String]
+    ) throws {
         var lines = [
             "listener \(port) 127.0.0.1",
             "allow_anonymous \(allowAnonymous)",
             "max_queued_messages 0",
             "log_dest file \(directory.path)/mosquitto.log",
-        ]
+        ] + settings
         if getuid() == 0 { lines.append("user root") }
         if persistence {
             lines += ["persistence true", "persistence_location \(directory.path)/", "autosave_interval 1"]

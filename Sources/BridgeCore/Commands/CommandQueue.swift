@@ -27,7 +27,8 @@ import TrackerCodec
 /// or UDP within `ReplyWindow`), `deviceUplink` (any frame from the device: queued commands
 /// may go out), `deviceFrame` (every frame from the device, before `deviceUplink`: may ack
 /// the command in flight), `writeResult`, `deviceGone` (the session ended), `tick` (call at
-/// `nextDeadline` or periodically: ttl expiry, forgetting old ids).
+/// `nextDeadline` or periodically: ttl expiry, forgetting old ids); and between instances
+/// `handOver` (the device's newer session is elsewhere) and `adopt` (a command handed over).
 public struct CommandQueue: Sendable {
     public enum Action: Sendable, Equatable {
         case send(commandID: String, frame: [UInt8])
@@ -95,6 +96,9 @@ public struct CommandQueue: Sendable {
     /// True when nothing is queued, in flight or remembered: the caller may drop this value.
     public var isEmpty: Bool { entries.isEmpty }
 
+    /// Whether the command `id` is queued, in flight or finished within its ttl here.
+    public func knows(_ id: String) -> Bool { entries[id] != nil }
+
     /// The number of commands waiting to be written.
     public var queuedCount: Int { pending.count }
 
@@ -122,6 +126,45 @@ public struct CommandQueue: Sendable {
         if case .queued = entries[request.id]?.state {
             actions.append(.publishResult(queued))
         }
+        return actions
+    }
+
+    /// A queued command leaving with its device for another instance.
+    public struct HandOver: Sendable, Equatable {
+        public var request: CommandRequest
+        /// What is left of its `ttl_s`, in whole seconds rounded up (at least 1).
+        public var remainingSeconds: Int
+    }
+
+    /// The device's newer session is on another instance: gives up the commands still waiting
+    /// to be written, oldest first, so they can follow it (`CommandRouting`). This queue
+    /// forgets them and publishes nothing more for them; the receiver `adopt`s them. Commands
+    /// in flight stay: their reply or failure can only come from the old session.
+    public mutating func handOver(now: Int64) -> (handOvers: [HandOver], actions: [Action]) {
+        let actions = tick(now: now)
+        var handOvers: [HandOver] = []
+        while let id = pending.popFirst() {
+            guard let entry = entries.removeValue(forKey: id) else { continue }
+            let remaining = Int((entry.expiresAt - now + 999) / 1000)
+            handOvers.append(HandOver(request: entry.request, remainingSeconds: max(1, remaining)))
+        }
+        return (handOvers, actions)
+    }
+
+    /// A command handed over by another instance (its `ttl_s` is what was left of it there).
+    /// Another instance already published its `queued`, so nothing is published now unless it
+    /// goes out; an id this queue has or has finished within its ttl is ignored, so a late or
+    /// repeated hand-over never runs a command twice nor adds a second result. Handed-over
+    /// commands wait behind the ones already queued here, in the order they arrive.
+    public mutating func adopt(_ request: CommandRequest, now: Int64, deviceReachable: Bool) -> [Action] {
+        var actions = tick(now: now)
+        guard entries[request.id] == nil else { return actions }
+        submitted += 1
+        entries[request.id] = Entry(
+            request: request, state: .queued, plan: nil, latest: result(request, .queued, final: false, at: now),
+            expiresAt: now + Int64(request.ttlSeconds) * 1000, sequence: submitted)
+        pending.append(request.id)
+        if deviceReachable { dispatch(now: now, into: &actions) }
         return actions
     }
 

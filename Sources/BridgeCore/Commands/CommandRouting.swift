@@ -1,79 +1,59 @@
 import Foundation
 import TrackerCodec
 
-/// Which instance executes a command when several bridges share the command subscription
-/// (`$share/<group>/<base>/+/cmd`): the owner of the device, i.e. the `instance` of its
-/// retained `status` with the highest `session_epoch`. Another instance forwards the command
-/// to `<base>/bridge/<owner>/forward` (command JSON plus `from` and `topic`, and the MQTT 5
-/// `response_topic` and base64 `correlation_data` when the controller gave them;
-/// `schemas/forward.schema.json`).
+/// Which instance acts on a command, when several bridges serve one fleet. The design and
+/// its argument are in `docs/scaling.md`, "Routing commands".
 ///
-/// Use: feed every retained `<base>/+/status` to `statusReceived(deviceID:payload:)`
-/// (an empty payload, `forget`, clears it); for each parsed command ask `route(deviceID:)`;
-/// on `.forward(owner)` publish `forwardMessage(...)`. A forwarded command is parsed with
-/// `ForwardedCommand.parse` and always executed locally (never forwarded again, so two
-/// instances with different views cannot bounce it).
-public struct CommandRouting: Sendable {
-    /// Where a command goes.
-    public enum Route: Sendable, Equatable {
-        /// This instance sends or queues it (it owns the device, or nobody does yet).
-        case local
-        /// Another instance owns the device.
+/// Commands arrive in one of two `RoutingMode`s: `shared` (`$share/<group>/<base>/+/cmd`: the
+/// broker hands each command to one instance) or `broadcast` (`<base>/+/cmd`: every instance
+/// gets every command; brokers without `$share`). `decide` answers from the `OwnershipView`:
+/// - this instance holds the device's live session: execute it;
+/// - another living instance does: `broadcast` ignores it (that instance got it too),
+///   `shared` forwards it to `<base>/bridge/<owner>/forward`;
+/// - nobody does: `shared` parks it here (only this instance got it); `broadcast` parks it
+///   only on the device's custodian (`OwnershipView.custodian(of:)`), so exactly one instance
+///   queues it and publishes `queued`.
+///
+/// A parked or queued command follows its device: when the view shows the device's newer
+/// session on another instance, the commands kept for it are handed over on that instance's
+/// `forward` topic (`forwardMessage(..., handOverTTL:)`, marked `"handover": true`), and the
+/// receiver merges them by id without a second result. A forwarded command is never forwarded
+/// again: it moves only with a newer session, so it cannot bounce between instances.
+public enum CommandRouting {
+    /// What an instance does with a command taken from its command subscription.
+    public enum Decision: Sendable, Equatable {
+        /// This instance holds the device's session: submit it.
+        case execute
+        /// Nobody holds the session and this instance keeps the command: submit it (`queued`).
+        case park
+        /// Another instance holds the session (`shared` mode): send it there.
         case forward(toInstance: String)
+        /// Another instance acts on it (`broadcast` mode): the owner, or the custodian.
+        case ignore(handledBy: String)
     }
 
-    /// A device's owner as its retained status says.
-    public struct Owner: Sendable, Equatable {
-        public let instance: String
-        public let sessionEpoch: Int64
-
-        public init(instance: String, sessionEpoch: Int64) {
-            self.instance = instance
-            self.sessionEpoch = sessionEpoch
+    public static func decide(deviceID: String, view: OwnershipView, mode: RoutingMode) -> Decision {
+        if let owner = view.owner(of: deviceID) {
+            if owner == view.instance { return .execute }
+            return mode == .shared ? .forward(toInstance: owner) : .ignore(handledBy: owner)
         }
-    }
-
-    /// This instance's name.
-    public let instance: String
-    public private(set) var owners: [String: Owner] = [:]
-
-    public init(instance: String) {
-        self.instance = instance
-    }
-
-    /// Records a device's status; keeps the owner with the highest `session_epoch`, since a
-    /// late retained message from an older session must not steal the device back.
-    public mutating func statusSeen(deviceID: String, owner: Owner) {
-        if let known = owners[deviceID], known.sessionEpoch > owner.sessionEpoch { return }
-        owners[deviceID] = owner
-    }
-
-    /// Records the retained `<base>/<deviceID>/status` payload (status JSON); an empty payload
-    /// (the device was forgotten) removes the owner. Payloads without a string `instance`
-    /// and an integer `session_epoch` are ignored.
-    public mutating func statusReceived(deviceID: String, payload: [UInt8]) {
-        if payload.isEmpty {
-            owners[deviceID] = nil
-            return
-        }
-        guard case .success(.object(let status)) = JSONInput.parse(payload),
-            case .string(let owner)? = status["instance"], case .integer(let epoch)? = status["session_epoch"]
-        else { return }
-        statusSeen(deviceID: deviceID, owner: Owner(instance: owner, sessionEpoch: epoch))
-    }
-
-    public func route(deviceID: String) -> Route {
-        guard let owner = owners[deviceID], owner.instance != instance else { return .local }
-        return .forward(toInstance: owner.instance)
+        guard mode == .broadcast else { return .park }
+        let custodian = view.custodian(of: deviceID)
+        return custodian == view.instance ? .park : .ignore(handledBy: custodian)
     }
 
     /// The forward payload: the accepted command (with its id, even an assigned one, so every
     /// result carries the same id) plus `from` (this instance) and `topic` (where it was
-    /// published). `device_password` is included only when the controller gave it: the owner
+    /// published). A hand-over carries `"handover": true` and, as `ttl_s`, what is left of
+    /// the command's ttl (whole seconds, rounded up), so the command does not live longer for
+    /// having moved. `device_password` is included only when the controller gave it: the owner
     /// applies its own defaults. The controller's MQTT 5 response target travels with the
     /// command, since only the owner sees its results; it is left out when there is none, so
     /// an owner that predates these keys still accepts the forward.
-    public func forwardPayload(_ request: CommandRequest, topic: String, responseTarget: ResponseTarget? = nil) -> [UInt8] {
+    public static func forwardPayload(
+        _ request: CommandRequest, from instance: String, topic: String, responseTarget: ResponseTarget? = nil,
+        handOverTTL: Int? = nil
+    ) -> [UInt8] {
         var w = JSONWriter(capacity: 256)
         w.beginObject()
         w.key("id")
@@ -96,7 +76,7 @@ public struct CommandRouting: Sendable {
         if let v = p.devicePassword { w.key("device_password"); w.string(v) }
         w.endObject()
         w.key("ttl_s")
-        w.integer(Int64(request.ttlSeconds))
+        w.integer(Int64(handOverTTL ?? request.ttlSeconds))
         w.key("from")
         w.string(instance)
         w.key("topic")
@@ -109,17 +89,24 @@ public struct CommandRouting: Sendable {
                 w.string(Data(correlationData).base64EncodedString())
             }
         }
+        if handOverTTL != nil {
+            w.key("handover")
+            w.bool(true)
+        }
         w.endObject()
         return w.bytes
     }
 
-    /// The message to `<base>/bridge/<owner>/forward` (QoS 1, not retained).
-    public func forwardMessage(
-        _ request: CommandRequest, topic: String, responseTarget: ResponseTarget? = nil, to owner: String, topics: TopicLayout,
-        deviceID: String
+    /// The message to `<base>/bridge/<owner>/forward` (QoS 1, not retained); `topics` names
+    /// this instance (`from`). `handOverTTL`: see `forwardPayload`.
+    public static func forwardMessage(
+        _ request: CommandRequest, topic: String, responseTarget: ResponseTarget? = nil, handOverTTL: Int? = nil,
+        to owner: String, topics: TopicLayout, deviceID: String
     ) -> OutboundMessage {
         OutboundMessage(
-            topic: topics.forward(to: owner), payload: forwardPayload(request, topic: topic, responseTarget: responseTarget),
+            topic: topics.forward(to: owner),
+            payload: forwardPayload(
+                request, from: topics.instance, topic: topic, responseTarget: responseTarget, handOverTTL: handOverTTL),
             qos: 1, retain: false, kind: .forward, deviceID: deviceID)
     }
 
@@ -150,17 +137,20 @@ public struct ResponseTarget: Sendable, Equatable {
 
 /// A command received on this instance's `forward` topic: who forwarded it, the topic it
 /// was originally published to (which names the device), the controller's response target
-/// if it gave one, and the command itself.
+/// if it gave one, whether it is a hand-over (a command another instance queued, following
+/// its device here: merged without a second result), and the command itself.
 public struct ForwardedCommand: Sendable, Equatable {
     public let from: String
     public let topic: String
     public let deviceID: String
     public let responseTarget: ResponseTarget?
+    public let isHandOver: Bool
     public let command: CommandParseResult
 
     /// Parses a forward payload; `nil` when it is not one (no string `from`/`topic`, a topic
     /// that names no valid device, a `response_topic` that is not a string, or
-    /// `correlation_data` that is not base64 or comes without a `response_topic`): the
+    /// `correlation_data` that is not base64 or comes without a `response_topic`, a `handover`
+    /// that is not a boolean): the
     /// caller dead-letters it, since no device or controller can be told.
     public static func parse(
         _ payload: [UInt8], base: String, templates: CommandTemplates, policy: CommandPolicy, assignID: () -> String
@@ -181,9 +171,16 @@ public struct ForwardedCommand: Sendable, Equatable {
         default:
             return nil
         }
+        var isHandOver = false
+        switch object["handover"] {
+        case nil: break
+        case .bool(let flag)?: isHandOver = flag
+        default: return nil
+        }
         let command = CommandRequest.validate(
-            object, extraKeys: ["from", "topic", "response_topic", "correlation_data"], deviceID: deviceID,
+            object, extraKeys: ["from", "topic", "response_topic", "correlation_data", "handover"], deviceID: deviceID,
             templates: templates, policy: policy, assignID: assignID)
-        return ForwardedCommand(from: from, topic: topic, deviceID: deviceID, responseTarget: responseTarget, command: command)
+        return ForwardedCommand(
+            from: from, topic: topic, deviceID: deviceID, responseTarget: responseTarget, isHandOver: isHandOver, command: command)
     }
 }

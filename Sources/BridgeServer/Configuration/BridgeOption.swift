@@ -32,19 +32,6 @@ extension BridgeOption where Value == String {
     ) -> BridgeOption {
         parsed(name, default: `default`, .text(allowed: allowed), help: help, parse: { isValid($0) ? $0 : nil }, print: { $0 })
     }
-
-    /// Text whose parser says why it refuses a value; its reason replaces the generic
-    /// "'text' is not allowed", which would repeat the text (a password inside `--mqtt-url`
-    /// must never be echoed, and the parser knows which part to hide).
-    static func text<E: Error & CustomStringConvertible>(
-        _ name: String, default: String, allowed: String, help: String,
-        explaining check: @escaping @Sendable (String) throws(E) -> Void
-    ) -> BridgeOption {
-        BridgeOption(
-            descriptor: OptionDescriptor(name: name, defaultText: `default`, help: help, kind: .text(allowed: allowed)),
-            read: { (r, option) throws(ConfigurationError) in try r.value(option, explaining: check) },
-            format: { $0 })
-    }
 }
 
 extension BridgeOption where Value == String? {
@@ -131,6 +118,23 @@ extension BridgeOption {
                 name: name, defaultText: `default`.map(print).joined(separator: ","), help: help,
                 kind: .list(allowed: allowed)),
             read: { (r, option) throws(ConfigurationError) in try r.list(option, parse) },
+            format: { $0.map(print) })
+    }
+}
+
+extension BridgeOption {
+    /// A list whose parser says why it refuses a value; its reason replaces the generic
+    /// "'text' is not allowed", which would repeat the text (a password inside `--mqtt-url`
+    /// must never be echoed, and the parser knows which part to hide).
+    static func list<Element: Sendable & Equatable, E: Error & CustomStringConvertible>(
+        _ name: String, default: [Element], allowed: String, help: String,
+        explaining parse: @escaping @Sendable (String) throws(E) -> Element, print: @escaping @Sendable (Element) -> String
+    ) -> BridgeOption where Value == [Element] {
+        BridgeOption(
+            descriptor: OptionDescriptor(
+                name: name, defaultText: `default`.map(print).joined(separator: ","), help: help,
+                kind: .list(allowed: allowed)),
+            read: { (r, option) throws(ConfigurationError) in try r.list(option, explaining: parse) },
             format: { $0.map(print) })
     }
 }

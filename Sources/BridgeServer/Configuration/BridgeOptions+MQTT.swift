@@ -1,16 +1,13 @@
 import Mosquitto
 
 extension BridgeOptions {
-    /// The broker connection these options describe (URL, credentials, TLS, session expiry),
-    /// shared by `serve` and `forget` so both reach the broker the same way.
-    public func mqttConfiguration(clientID: String) throws -> MosquittoClient.Configuration {
-        let url: MQTTURL
-        do {
-            url = try MQTTURL(self.mqttURL)
-        } catch {
-            throw StartupError("--mqtt-url: \(error.description)")
-        }
+    /// The broker connection these options describe (URLs, credentials, TLS, session expiry),
+    /// shared by `serve` and `forget` so both reach the broker the same way. The loader has
+    /// checked that every URL has the first one's scheme and user.
+    public func mqttConfiguration(clientID: String) -> MosquittoClient.Configuration {
+        let url = self.mqttURL[0]
         var mqtt = MosquittoClient.Configuration(url: url, clientID: clientID, password: mqttPassword?.value)
+        mqtt.brokers = self.mqttURL.map { BrokerAddress(host: $0.host, port: $0.port) }
         if url.usesTLS || self.mqttCAFile != nil || self.mqttCertFile != nil {
             mqtt.tls = .init(caFile: self.mqttCAFile, certFile: self.mqttCertFile, keyFile: self.mqttKeyFile)
         }

@@ -82,9 +82,6 @@ public struct BridgeOptions: Sendable, Equatable {
         return environment.keys.filter { $0.hasPrefix("CCTR_") && !known.contains($0) }.sorted()
     }
 
-    /// The parsed `mqttURL`; `nil` only when `mqttURL` was changed to something invalid.
-    public var brokerURL: MQTTURL? { try? MQTTURL(self.mqttURL) }
-
     /// Per-device time zone and speed unit, for the decoding pipeline.
     public var deviceSettings: DeviceSettingsTable {
         let defaults = DeviceSettings(timeZoneOffsetSeconds: self.deviceTZ, speedUnit: self.speedUnit)
@@ -128,6 +125,14 @@ public struct BridgeOptions: Sendable, Equatable {
             throw ConfigurationError(
                 option: table.commandTTL.descriptor.name, origin: r.origin(of: table.commandTTL.descriptor),
                 reason: "\(self.commandTTL.components.seconds) is more than --command-ttl-max (\(self.commandTTLMax.components.seconds))")
+        }
+        if let first = self.mqttURL.first,
+           let odd = self.mqttURL.first(where: { $0.usesTLS != first.usesTLS || $0.username != first.username }) {
+            // One client, one login and one TLS setup serve every node: a node that needed
+            // another would fail only after a failover, when it is too late to notice.
+            throw ConfigurationError(
+                option: table.mqttURL.descriptor.name, origin: r.origin(of: table.mqttURL.descriptor),
+                reason: "every broker URL needs the same scheme and user as the first (\(first)); \(odd) differs")
         }
         if (self.mqttCertFile == nil) != (self.mqttKeyFile == nil) {
             let given = self.mqttCertFile == nil ? table.mqttKeyFile.descriptor : table.mqttCertFile.descriptor

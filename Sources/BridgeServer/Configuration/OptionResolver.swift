@@ -17,20 +17,6 @@ struct OptionResolver {
         return try parsed(text, option, origin, parse)
     }
 
-    /// An option whose parser says why it refuses a value (see `BridgeOption.text(explaining:)`).
-    func value<E: Error & CustomStringConvertible>(
-        _ option: OptionDescriptor, explaining check: (String) throws(E) -> Void
-    ) throws(ConfigurationError) -> String {
-        let (text, origin) = try required(option)
-        do {
-            try check(text)
-            return text
-        } catch {
-            throw ConfigurationError(
-                option: option.name, origin: origin, reason: "\(error.description); expected \(option.allowed)")
-        }
-    }
-
     private func required(_ option: OptionDescriptor) throws(ConfigurationError) -> (String, ConfigurationError.Origin) {
         let (text, origin) = try single(option)
         guard let text = text ?? option.defaultText else {
@@ -48,14 +34,36 @@ struct OptionResolver {
 
     /// A list option: repeated flags, or a comma-separated string or list elsewhere.
     func list<T>(_ option: OptionDescriptor, _ parse: (String) -> T?) throws(ConfigurationError) -> [T] {
+        let (texts, origin) = try listTexts(option)
+        var values: [T] = []
+        for text in texts { values.append(try parsed(text, option, origin, parse)) }
+        return values
+    }
+
+    /// A list option whose parser says why it refuses a value (see `BridgeOption.list(explaining:)`).
+    func list<T, E: Error & CustomStringConvertible>(
+        _ option: OptionDescriptor, explaining parse: (String) throws(E) -> T
+    ) throws(ConfigurationError) -> [T] {
+        let (texts, origin) = try listTexts(option)
+        var values: [T] = []
+        for text in texts {
+            do {
+                values.append(try parse(text))
+            } catch {
+                throw ConfigurationError(
+                    option: option.name, origin: origin, reason: "\(error.description); expected \(option.allowed)")
+            }
+        }
+        return values
+    }
+
+    private func listTexts(_ option: OptionDescriptor) throws(ConfigurationError) -> ([String], ConfigurationError.Origin) {
         let (given, origin) = lookup(option)
         let texts = given ?? Self.split(option.defaultText ?? "")
         guard !texts.isEmpty else {
             throw ConfigurationError(option: option.name, origin: origin, reason: "at least one value is needed")
         }
-        var values: [T] = []
-        for text in texts { values.append(try parsed(text, option, origin, parse)) }
-        return values
+        return (texts, origin)
     }
 
     private func single(_ option: OptionDescriptor) throws(ConfigurationError) -> (String?, ConfigurationError.Origin) {

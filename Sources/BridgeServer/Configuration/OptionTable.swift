@@ -20,11 +20,13 @@ public struct OptionTable: Sendable {
         help: "Device listener; repeatable. tcp:// or udp:// limits it to one transport.",
         parse: { ListenAddress($0) }, print: { $0.description })
 
-    /// Broker URL without password; `BridgeOptions.brokerURL` is its parsed form.
-    public let mqttURL: BridgeOption<String> = .text(
-        "mqtt-url", default: "mqtt://127.0.0.1:1883", allowed: "mqtt://[user@]host:port or mqtts://[user@]host:port",
-        help: "Broker URL. The password comes from CCTR_MQTT_PASSWORD or --mqtt-password-file, never the URL.",
-        explaining: { text throws(MQTTURL.ParseError) in _ = try MQTTURL(text) })
+    /// Broker URLs without password: the nodes of one cluster, tried in turn (all with one
+    /// scheme and one user, since they share the password and TLS settings).
+    public let mqttURL: BridgeOption<[MQTTURL]> = .list(
+        "mqtt-url", default: [MQTTURL(host: "127.0.0.1")], allowed: "mqtt://[user@]host:port or mqtts://[user@]host:port",
+        help: "Broker URL; repeat it (env and config file: a list) for more cluster nodes, tried in order on connection loss. "
+            + "The password comes from CCTR_MQTT_PASSWORD or --mqtt-password-file, never the URL.",
+        explaining: { text throws(MQTTURL.ParseError) in try MQTTURL(text) }, print: { $0.description })
 
     public let mqttProtocol: BridgeOption<MQTTProtocolSetting> = .parsed(
         "mqtt-protocol", default: .auto, .choice(MQTTProtocolSetting.allCases.map(\.rawValue)),
@@ -137,10 +139,10 @@ public struct OptionTable: Sendable {
         "owntracks-base", allowed: topicLevels, help: "OwnTracks topic base; none = OwnTracks output off.",
         isValid: { TopicLayout.isValidTopicPrefix($0) })
 
-    /// Empty: a plain subscription (single instance only).
+    /// Empty: commands are broadcast to every instance (`docs/scaling.md`).
     public let shareGroup: BridgeOption<String> = .text(
         "share-group", default: "cctr-bridge", allowed: "empty, or one topic level without /, +, # or NUL",
-        help: "Shared subscription group for commands; empty = a plain subscription (one instance only).",
+        help: "Shared subscription group for commands, used where the broker offers $share (MQTT 5); empty = every instance subscribes <base>/+/cmd and only the device's owner acts (any broker, any number of instances).",
         isValid: { BridgeOptions.isValidShareGroup($0) })
 
     public let shutdownTimeout: BridgeOption<Duration> = .seconds(

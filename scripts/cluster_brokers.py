@@ -100,6 +100,12 @@ class RabbitCluster:
             self._ctl(node, "stop_app")
             self._ctl(node, "join_cluster", self.nodes[0]["name"])
             self._ctl(node, "start_app", timeout=120)
+        # An MQTT session's queue lives on the node the client first connected to; with that
+        # node down, another node accepts the CONNECT but closes the connection at SUBSCRIBE
+        # (the queue's home node is down). Mirroring the session queues, as docs/scaling.md
+        # tells operators to, lets a bridge fail over with its queued commands.
+        self._ctl(self.nodes[0], "set_policy", "--apply-to", "queues", "cctr-mqtt-sessions",
+                  "^mqtt-subscription-", '{"ha-mode":"all","ha-sync-mode":"automatic"}')
         for node in self.nodes:
             wait_until(f"MQTT on {node['name']}", lambda: port_open(node["mqtt"]), 60)
         self.urls = [f"mqtt://127.0.0.1:{node['mqtt']}" for node in self.nodes]

@@ -85,6 +85,13 @@ public struct OwnershipView: Sendable {
         return claim.instance
     }
 
+    /// The devices whose newest claim is an online session on `member`: when `member` is seen
+    /// alive only after its claims (a newcomer's retained statuses may come before the
+    /// instances' states), commands kept here for them must follow.
+    public func devices(heldBy member: String) -> [String] {
+        claims.compactMap { $0.value.online && $0.value.instance == member ? $0.key : nil }
+    }
+
     /// The newest claim's `session_epoch` (0 when none is known).
     public func epoch(of deviceID: String) -> Int64 {
         claims[deviceID]?.epoch ?? 0

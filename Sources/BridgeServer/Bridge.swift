@@ -39,6 +39,10 @@ public final class Bridge: Sendable {
     /// Which filter takes commands; decided at every broker connection (event consumer only).
     private let commandSubscription: Mutex<CommandSubscription>
     private let started = Latch()
+    /// Opened once the status and instance-state subscriptions exist: the command
+    /// subscription comes after them, so that the retained statuses (who holds which device)
+    /// reach the ownership view before the first command does.
+    private let statusesSubscribed = Latch()
     private let shutdownRequested = Latch()
     private let listening = AtomicFlag()
 
@@ -311,6 +315,7 @@ public final class Bridge: Sendable {
         for filter in hub.subscriptions {
             try await client.subscribe(filter, qos: 1)
         }
+        statusesSubscribed.open()
     }
 
     /// Drives the observers' deadlines (command expiry) about once a second, and samples the
@@ -334,6 +339,7 @@ public final class Bridge: Sendable {
                 ])
                 pipeline.connectionChanged(connected: true)
                 board.brokerChanged(connected: true, mqttProtocol: version.description, now: WallClock.milliseconds())
+                try? await statusesSubscribed.wait()
                 let routing = await subscribeCommands(mqtt5: version == .v5, sharedSubscriptionAvailable: sharedSubscriptionAvailable)
                 publishBridgeState(version: version, routing: routing)
                 hub.republish()
@@ -424,7 +430,7 @@ public final class Bridge: Sendable {
         if let deviceID = topics.deviceID(statusTopic: message.topic) {
             hub.statusReceived(deviceID: deviceID, payload: message.payload, retained: message.retain, now: now)
         } else if let member = topics.instance(stateTopic: message.topic),
-            hub.memberState(member, online: message.payload.elementsEqual("online".utf8))
+            hub.memberState(member, online: message.payload.elementsEqual("online".utf8), now: now)
         {
             announce()
         }

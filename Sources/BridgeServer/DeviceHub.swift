@@ -216,9 +216,16 @@ public final class DeviceHub: Sendable {
     /// A message on `<base>/bridge/<instance>/state`. When another instance newly came
     /// online, this one re-publishes its online devices' status (live, so the newcomer learns
     /// who holds them without retained messages) and returns true: the caller announces this
-    /// instance's own `state` again.
-    public func memberState(_ member: String, online: Bool) -> Bool {
-        guard state.withLock({ $0.directory.memberState(member, online: online) }) else { return false }
+    /// instance's own `state` again. The devices the view already knew that instance to hold
+    /// now have a living owner: the observers hear `.claimedElsewhere` for each, so that
+    /// commands parked here while the owner seemed dead go to it.
+    public func memberState(_ member: String, online: Bool, now: Int64) -> Bool {
+        let held = state.withLock { state -> [String]? in
+            guard state.directory.memberState(member, online: online) else { return nil }
+            return state.directory.ownership.devices(heldBy: member)
+        }
+        guard let held else { return false }
+        for deviceID in held { notify(.claimedElsewhere(deviceID: deviceID, by: member, now: now)) }
         republish()
         return true
     }

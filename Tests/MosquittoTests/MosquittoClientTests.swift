@@ -154,6 +154,8 @@ struct MosquittoClientTests {
         #expect(LoopbackNetwork.severConnections(toPort: broker.port) == 1)
         let afterDrop = try await subscriber.waitForMessages(count: 2)
         #expect(afterDrop.map(\.text) == ["online", "offline"])
+        // The broker may publish the will before this client's loop thread notices the loss.
+        try await running.waitUntil("the disconnection") { !running.disconnections.isEmpty }
         #expect(running.disconnections.count == 1)
         #expect(running.disconnections.first.map { $0 != nil } == true, "a dropped connection has a reason")
 

@@ -55,7 +55,8 @@ final class BridgeFixture: @unchecked Sendable {
 
     private static func launch(_ options: BridgeOptions) async throws -> (Bridge, Task<Void, any Error>) {
         var logger = Logger(label: "cctr-bridge-test")
-        logger.logLevel = .warning
+        // CCTR_TEST_LOG_LEVEL=info (or debug) shows the bridges' full logs when chasing a failure.
+        logger.logLevel = ProcessInfo.processInfo.environment["CCTR_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let bridge = try Bridge(options: options, logger: logger)
         let task = Task { try await bridge.run(handleSignals: false) }
         await bridge.waitUntilStarted()

@@ -99,7 +99,7 @@ import Testing
         try await fixture.waitFor("first session") { $0.contains { $0.topic.hasSuffix("/status") } }
         let second = try TrackerClient(tcpPort: fixture.tcpPort)
         try second.send(login)
-        #expect(first.waitForClose(), "the older session is closed")
+        #expect(await first.waitForClose(), "the older session is closed")
         try await fixture.waitFor("second session status") { $0.filter { $0.topic.hasSuffix("/status") }.count == 2 }
         // An absence check: the old session's close runs on its own event loop, after the new
         // login, and no event marks that it published nothing; a quiet period is the check.
@@ -151,7 +151,7 @@ import Testing
             messages.contains { $0.topic == "cctr/CC8011400042499/availability" && $0.text == "offline" }
                 && messages.contains { $0.topic == "cctr/bridge/test/state" && $0.text == "offline" }
         }
-        #expect(tracker.waitForClose())
+        #expect(await tracker.waitForClose())
     }
 
     @Test func healthEndpointsReportReadinessAndMetrics() async throws {

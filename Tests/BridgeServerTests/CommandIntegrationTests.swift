@@ -20,7 +20,7 @@ import Testing
         try await fixture.waitFor("online") { $0.contains { $0.topic.hasSuffix("/availability") } }
         try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd",
                               payload: #"{"id":"c-1","type":"custom","params":{"data":"TIMEZONE*123456*+00"}}"#)
-        #expect(String(decoding: tracker.receive(), as: UTF8.self) == "TIMEZONE*123456*+00")
+        #expect(String(decoding: await tracker.receive(), as: UTF8.self) == "TIMEZONE*123456*+00")
         try await fixture.waitFor("sent") { _ in results(fixture).contains { $0["status"]?.string == "sent" } }
         let sent = try #require(results(fixture).last)
         #expect(sent["id"]?.string == "c-1")
@@ -41,7 +41,7 @@ import Testing
         try await fixture.waitFor("queued") { _ in results(fixture).contains { $0["status"]?.string == "queued" } }
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
         try tracker.send(Self.login)
-        #expect(String(decoding: tracker.receive(), as: UTF8.self) == "RESET*123456")
+        #expect(String(decoding: await tracker.receive(), as: UTF8.self) == "RESET*123456")
         try await fixture.waitFor("sent") { _ in results(fixture).contains { $0["status"]?.string == "sent" } }
         #expect(results(fixture).map { $0["status"]?.string } == ["queued", "sent"])
     }
@@ -93,7 +93,7 @@ import Testing
         #expect(replies[0].topic == "replies/controller-7")
         #expect(replies[0].correlationData == Array("corr-42".utf8))
         #expect(replies[0].json?["status"]?.string == "sent")
-        #expect(String(decoding: tracker.receive(), as: UTF8.self) == "PING")
+        #expect(String(decoding: await tracker.receive(), as: UTF8.self) == "PING")
     }
 
     /// Two instances on one broker share the command subscription; whichever takes a command
@@ -114,7 +114,7 @@ import Testing
         }
         let deadline = ContinuousClock.now.advanced(by: .seconds(10))
         while received.components(separatedBy: ";").count < 7, ContinuousClock.now < deadline {
-            received += String(decoding: tracker.receive(), as: UTF8.self)
+            received += String(decoding: await tracker.receive(), as: UTF8.self)
         }
         #expect(Set(received.split(separator: ";").map(String.init)) == Set((1...6).map { "F\($0)" }))
         let forwards = owner.messages(on: "/bridge/alpha/forward")
@@ -224,7 +224,7 @@ enum Publisher {
     @Test func replyMatchingTheTemplateAcksTheCommand() async throws {
         let (fixture, tracker) = try await Self.loggedInTracker()
         try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd", payload: #"{"id":"p-1","type":"positionSingle"}"#)
-        let frame = String(decoding: tracker.receive(), as: UTF8.self)
+        let frame = String(decoding: await tracker.receive(), as: UTF8.self)
         #expect(frame.hasPrefix("*") && frame.hasSuffix("AP00^") && frame.count == 18, "\(frame)")
         let reply = "*040331141830UB04999999984061825A2934.0133N10627.2544E000.0040331309.6200000000L000000^"
         try tracker.send(reply)
@@ -244,7 +244,8 @@ enum Publisher {
     @Test func deviceLeavingBeforeItsReplyFailsTheCommand() async throws {
         let (fixture, tracker) = try await Self.loggedInTracker()
         try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(Self.device)/cmd", payload: #"{"id":"p-2","type":"positionSingle"}"#)
-        #expect(!tracker.receive().isEmpty)
+        let downlink = await tracker.receive()
+        #expect(!downlink.isEmpty)
         tracker.shutdownWrite()
         try await fixture.waitFor("failed") { _ in
             fixture.messages(on: "/cmd/result").contains { $0.json?["status"]?.string == "failed" }

@@ -63,10 +63,10 @@ import Testing
     }
 
     /// Reads from the tracker until `done` holds for everything received (or its read times out).
-    func receive(_ tracker: TrackerClient, until done: (String) -> Bool) -> String {
+    func receive(_ tracker: TrackerClient, until done: (String) -> Bool) async -> String {
         var received = ""
         while !done(received) {
-            let chunk = tracker.receive()
+            let chunk = await tracker.receive()
             if chunk.isEmpty { break }
             received += String(decoding: chunk, as: UTF8.self)
         }
@@ -92,7 +92,7 @@ import Testing
         let ids = (1...6).map { "o-\($0)" }
         for (i, id) in ids.enumerated() { try publish(alpha, id: id, data: "O\(i + 1);") }
         try await alpha.waitFor("a final result for each") { _ in ids.allSatisfy { id in results(alpha, id: id).contains { $0["final"]?.bool == true } } }
-        let received = receive(tracker) { text in (1...6).allSatisfy { text.contains("O\($0);") } }
+        let received = await receive(tracker) { text in (1...6).allSatisfy { text.contains("O\($0);") } }
         for i in 1...6 {
             #expect(received.components(separatedBy: "O\(i);").count == 2, "O\(i); written once: \(received)")
         }
@@ -110,7 +110,7 @@ import Testing
         let keeper = try #require(results(alpha, id: "q-1").first?["instance"]?.string)
         let other = keeper == "alpha" ? beta : alpha
         let tracker = try await loggedIn(other)
-        let received = receive(tracker) { $0.contains("Q1;") }
+        let received = await receive(tracker) { $0.contains("Q1;") }
         #expect(received == "Q1;")
         try await alpha.waitFor("sent") { _ in results(alpha, id: "q-1").contains { $0["final"]?.bool == true } }
         #expect(trail(alpha, id: "q-1") == ["queued@\(keeper)", "sent!@\(other.options.instance)"])
@@ -130,12 +130,12 @@ import Testing
         let (alpha, beta) = try await pair(shareGroup: shareGroup, commands: templates.path)
         let first = try await loggedIn(alpha)
         try publish(alpha, id: "m-1", type: "positionSingle")
-        #expect(String(decoding: first.receive(), as: UTF8.self).hasSuffix("AP00^"))
+        #expect(String(decoding: await first.receive(), as: UTF8.self).hasSuffix("AP00^"))
         try publish(alpha, id: "m-2", data: "MOVED;")
         try await alpha.waitFor("m-2 queued") { _ in !results(alpha, id: "m-2").isEmpty }
 
         let second = try await loggedIn(beta)
-        #expect(receive(second) { $0.contains("MOVED;") } == "MOVED;")
+        #expect(await receive(second) { $0.contains("MOVED;") } == "MOVED;")
         try await alpha.waitFor("m-2 sent") { _ in results(alpha, id: "m-2").contains { $0["final"]?.bool == true } }
         #expect(trail(alpha, id: "m-2") == ["queued@alpha", "sent!@beta"])
 
@@ -159,7 +159,7 @@ import Testing
         }
         let tracker = try await loggedIn(fixture)
         try publish(fixture, id: "b-1", data: "B1;")
-        #expect(receive(tracker) { $0.contains("B1;") } == "B1;")
+        #expect(await receive(tracker) { $0.contains("B1;") } == "B1;")
         try await fixture.waitFor("sent") { _ in results(fixture, id: "b-1").contains { $0["final"]?.bool == true } }
         #expect(proxy.refusals == 1)
         #expect(proxy.connections == 2, "one refused connection, then one that stays")

@@ -341,7 +341,7 @@ extension Tag {
         #expect(peak - baseline < 64 * 1024, "resident memory grew by \(peak - baseline) KiB")
         // The slow loris never completed a frame: the idle timeout (4 s) closed it although
         // it kept sending bytes.
-        #expect(loris.waitForClose())
+        #expect(await loris.waitForClose())
         dripping.cancel()
         #expect(subscriber.messages.allSatisfy { $0.json?["device_id"]?.string == "GOOD00000000001" })
         bridge.kill(SIGTERM)
@@ -376,7 +376,7 @@ extension Tag {
         let admitted = try (0..<3).map { _ in try TrackerClient(tcpPort: fixture.tcpPort) }
         #expect(try await eventually { try await fixture.metric("cctr_connections") == 3 })
         let extra = try TrackerClient(tcpPort: fixture.tcpPort)
-        #expect(extra.waitForClose(), "a fourth connection was kept open")
+        #expect(await extra.waitForClose(), "a fourth connection was kept open")
         // The admitted ones still work.
         try admitted[0].send(SequencedFleet.login("LIMIT0000000001"))
         try await fixture.waitFor("the admitted device's position") { $0.contains { $0.topic == "cctr/LIMIT0000000001/position" } }
@@ -385,7 +385,7 @@ extension Tag {
         let fromOneIP = try (0..<2).map { _ in try TrackerClient(tcpPort: perIP.tcpPort) }
         #expect(try await eventually { try await perIP.metric("cctr_connections") == 2 })
         let third = try TrackerClient(tcpPort: perIP.tcpPort)
-        #expect(third.waitForClose(), "a third connection from 127.0.0.1 was kept open")
+        #expect(await third.waitForClose(), "a third connection from 127.0.0.1 was kept open")
         #expect(fromOneIP.count == 2)
     }
 

@@ -15,10 +15,10 @@ import Testing
 
     /// Reads downlink bytes until `count` frames ending in `#` arrived (answers and commands
     /// may come in one read or several).
-    static func receiveFrames(_ tracker: TrackerClient, count: Int) -> [String] {
+    static func receiveFrames(_ tracker: TrackerClient, count: Int) async -> [String] {
         var text = ""
         while text.filter({ $0 == "#" }).count < count {
-            let bytes = tracker.receive()
+            let bytes = await tracker.receive()
             guard !bytes.isEmpty else { break }
             text += String(decoding: bytes, as: UTF8.self)
         }
@@ -38,9 +38,9 @@ import Testing
         try h02UDP.send(Self.v1("4105131189"))
         try binaryTCP.send(H02Capture.hex("2441060116601245431311165035313006004318210e000000fffffbffff0024"))
 
-        let answer = try #require(Self.receiveFrames(h02TCP, count: 1).first)
+        let answer = try #require(await Self.receiveFrames(h02TCP, count: 1).first)
         #expect(answer.hasPrefix("*HQ,4105131188,V4,V1,") && answer.count == "*HQ,4105131188,V4,V1,20261124101112#".count)
-        let udpAnswer = try #require(Self.receiveFrames(h02UDP, count: 1).first)
+        let udpAnswer = try #require(await Self.receiveFrames(h02UDP, count: 1).first)
         #expect(udpAnswer.hasPrefix("*HQ,4105131189,V4,V1,"))
 
         let devices = ["CC8011400042499": ("carscop", "tcp"), "CW9999C00000538": ("carscop", "udp"),
@@ -68,9 +68,9 @@ import Testing
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
         let id = "4105131188"
         try tracker.send(Self.v1(id))
-        #expect(Self.receiveFrames(tracker, count: 1).first?.contains(",V4,V1,") == true)
+        #expect(await Self.receiveFrames(tracker, count: 1).first?.contains(",V4,V1,") == true)
         try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(id)/cmd", payload: #"{"id":"stop-1","type":"engineStop"}"#)
-        let frame = try #require(Self.receiveFrames(tracker, count: 1).first)
+        let frame = try #require(await Self.receiveFrames(tracker, count: 1).first)
         let fields = frame.dropLast().split(separator: ",", omittingEmptySubsequences: false)
         #expect(fields.count == 6 && fields[0] == "*HQ" && fields[1] == Substring(id) && fields[2] == "S20")
         #expect(fields.count == 6 && fields[3].count == 6 && fields[3].allSatisfy(\.isNumber) && fields[4] == "1" && fields[5] == "1")
@@ -94,9 +94,9 @@ import Testing
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
         let id = "4105131190"
         try tracker.send(Self.v1(id))
-        _ = Self.receiveFrames(tracker, count: 1)
+        _ = await Self.receiveFrames(tracker, count: 1)
         try Publisher.publish(port: fixture.broker.port, topic: "cctr/\(id)/cmd", payload: #"{"id":"arm-1","type":"alarmArm"}"#)
-        let frame = try #require(Self.receiveFrames(tracker, count: 1).first)
+        let frame = try #require(await Self.receiveFrames(tracker, count: 1).first)
         #expect(frame.contains(",SCF,") && frame.hasSuffix(",0,0#"))
         try tracker.send("*HQ,\(id),V4,SCF,ERROR,101300#")
         let results = { fixture.messages(on: "/\(id)/cmd/result").compactMap(\.json) }

@@ -32,8 +32,6 @@ final class TrackerClient: @unchecked Sendable {
             close(fd)
             throw POSIXError(.ECONNREFUSED)
         }
-        var timeout = timeval(tv_sec: 15, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit {
@@ -53,22 +51,43 @@ final class TrackerClient: @unchecked Sendable {
         }
     }
 
-    /// Reads what the bridge sent (downlink), waiting at most the socket timeout (15 s: a
-    /// loaded CI machine can be slow; a passing test does not wait for it).
-    func receive() -> [UInt8] {
+    /// Reads what the bridge sent (downlink), waiting at most `timeout` (15 s: a loaded CI
+    /// machine can be slow; a passing test does not wait for it). It polls the socket and
+    /// sleeps between polls instead of blocking in `recv`: a blocked call would hold one of the
+    /// few threads of Swift's cooperative pool, which the bridges under test (in this process)
+    /// need to deliver what is being waited for.
+    func receive(timeout: Duration = .seconds(15)) async -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: 65_536)
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        return n > 0 ? Array(buffer[0..<n]) : []
+        return await poll(timeout: timeout) { n in n > 0 ? Array(buffer[0..<n]) : [] } read: {
+            buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        } ?? []
     }
 
-    /// True once the bridge closed the connection (recv returns 0).
-    func waitForClose() -> Bool {
+    /// True once the bridge closed the connection (recv returns 0), false on a reset or when
+    /// it stays open for `timeout`; what it still sends is read and dropped.
+    func waitForClose(timeout: Duration = .seconds(15)) async -> Bool {
         var buffer = [UInt8](repeating: 0, count: 1024)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { return true }
-            if n < 0 { return false }
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while let n = await poll(timeout: deadline - ContinuousClock.now, { $0 }, read: {
+            buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        }) {
+            if n <= 0 { return n == 0 }
         }
+        return false
+    }
+
+    /// Calls `read` (a non-blocking `recv`) until it returns something other than
+    /// EAGAIN, or `timeout` passes (nil); `result` turns the byte count into the answer.
+    private func poll<T>(
+        timeout: Duration, _ result: (Int) -> T, read: () -> Int
+    ) async -> T? {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        repeat {
+            let n = read()
+            if n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK) { return result(n) }
+            try? await Task.sleep(for: .milliseconds(5))
+        } while ContinuousClock.now < deadline
+        return nil
     }
 
     func shutdownWrite() {

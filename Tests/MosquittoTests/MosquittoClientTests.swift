@@ -284,7 +284,9 @@ struct MosquittoClientTests {
         try await running.shutdown()
         let elapsed = ContinuousClock.now - start
         print("frozen broker: stop with a 1 s deadline took \(elapsed)")
-        #expect(elapsed < .milliseconds(1400))
+        // Without the deadline the stop waits for keep-alive (far longer); the slack above 1 s
+        // is for a loaded machine running other suites beside this one.
+        #expect(elapsed < .milliseconds(2500))
         #expect(tally.total == count && tally.successes == 0)
     }
 

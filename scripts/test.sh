@@ -5,6 +5,8 @@
 #      validated against schemas/ (and the schemas' own examples)
 #   3. the deployment files (systemd-analyze, Kubernetes and compose schemas, ACL)
 #   4. the status page in headless Chromium against a live bridge (scripts/browser_test.py)
+#   5. two bridges on one Mosquitto, a two-node RabbitMQ and a two-node ejabberd cluster
+#      (scripts/cluster-test.sh: command routing, hand-over, broker failover)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -21,3 +23,4 @@ python3 scripts/validate_payloads.py --lines "$decoded"
 python3 scripts/validate_payloads.py --examples
 scripts/check_deploy.sh
 python3 scripts/browser_test.py --bridge .build/debug/cctr-bridge
+scripts/cluster-test.sh

@@ -33,7 +33,7 @@ public final class Bridge: Sendable {
     private let bindings: UDPBindings?
     private let group: MultiThreadedEventLoopGroup
     private let health: HealthServer
-    private let board = StatusBoard()
+    private let board: StatusBoard
     private let startedAt: Int64
     private let state = Mutex(RunState())
     /// Which filter takes commands; decided at every broker connection (event consumer only).
@@ -60,6 +60,7 @@ public final class Bridge: Sendable {
         startedAt = WallClock.milliseconds()
         topics = try TopicLayout(base: options.topicBase, instance: options.instance)
         commandSubscription = Mutex(CommandSubscription(base: topics.base, shareGroup: options.shareGroup))
+        board = StatusBoard(forgetTopic: topics.forget)
         metrics = BridgeMetrics()
 
         var mqtt = options.mqttConfiguration(clientID: "cctr-bridge-\(options.instance)")

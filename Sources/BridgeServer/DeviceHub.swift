@@ -100,7 +100,8 @@ public final class DeviceHub: Sendable {
     }
 
     public var subscriptions: [String] {
-        observers.withLock { $0.flatMap(\.observer.subscriptions) }
+        var seen = Set<String>()
+        return observers.withLock { $0.flatMap(\.observer.subscriptions) }.filter { seen.insert($0).inserted }
     }
 
     /// Tells every observer that wants the event; publishes what they return.

@@ -103,9 +103,15 @@ public final class StatusBoard: DeviceTrafficObserver {
     }
 
     let state = Mutex(State())
-    public let subscriptions: [String] = []
+    /// `<base>/bridge/forget`: `cctr-bridge forget` announces a device whose retained topics it
+    /// cleared; the board then drops the device unless it is online (the page would show a
+    /// device the broker no longer knows of).
+    private let forgetTopic: String?
+    public var subscriptions: [String] { forgetTopic.map { [$0] } ?? [] }
 
-    public init() {}
+    public init(forgetTopic: String? = nil) {
+        self.forgetTopic = forgetTopic
+    }
 
     public func observe(_ event: DeviceTrafficEvent, hub: DeviceHub) -> [OutboundMessage] {
         switch event {
@@ -135,6 +141,11 @@ public final class StatusBoard: DeviceTrafficObserver {
             }
         case .frame(let message, let deviceID, let now):
             frame(message, deviceID: deviceID, now: now)
+        case .brokerMessage(let message, _) where message.topic == forgetTopic:
+            let deviceID = String(decoding: message.payload, as: UTF8.self)
+            state.withLock { state in
+                if state.devices[deviceID]?.online == false { state.devices[deviceID] = nil }
+            }
         case .published, .brokerConnected, .claimedElsewhere, .brokerMessage, .tick:
             break
         }
@@ -142,7 +153,7 @@ public final class StatusBoard: DeviceTrafficObserver {
     }
 
     /// Messages reach the board through `Tap`, the broker state through `brokerChanged`.
-    public var interests: DeviceTrafficEvent.Kinds { [.online, .offline, .frame] }
+    public var interests: DeviceTrafficEvent.Kinds { forgetTopic == nil ? [.online, .offline, .frame] : [.online, .offline, .frame, .brokerMessage] }
 
     /// The hot path: one critical section, no allocation beyond the kept bytes.
     private func frame(_ message: DeviceMessage, deviceID: String, now: Int64) {

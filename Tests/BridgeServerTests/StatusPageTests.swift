@@ -100,6 +100,25 @@ import Testing
         #expect(frames.allSatisfy { $0["decoded"]?["content"]?.string == "heartbeat" })
     }
 
+    /// `cctr-bridge forget` (its announcement on `<base>/bridge/forget`) takes an offline
+    /// device off the page, as it takes it off the broker; an online device stays.
+    @Test func aForgottenOfflineDeviceLeavesThePage() async throws {
+        let fixture = try await BridgeFixture.start()
+        let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
+        try tracker.send(Self.login)
+        try await waitFor("the device") { try json(get(fixture, "/api/devices"))["devices"]?.array?.count == 1 }
+        try Publisher.publish(port: fixture.broker.port, topic: "cctr/bridge/forget", payload: Self.device)
+        try await fixture.waitFor("the announcement") { $0.contains { $0.topic == "cctr/bridge/forget" } }
+        #expect(try json(get(fixture, "/api/devices"))["devices"]?.array?.count == 1, "an online device stays")
+        tracker.shutdownWrite()
+        try await waitFor("the device offline") {
+            try json(get(fixture, "/api/devices/\(Self.device)"))["device"]?["state"]?.string == "offline"
+        }
+        try Publisher.publish(port: fixture.broker.port, topic: "cctr/bridge/forget", payload: Self.device)
+        try await waitFor("the device gone") { try json(get(fixture, "/api/devices"))["devices"]?.array?.isEmpty == true }
+        #expect(try get(fixture, "/api/devices/\(Self.device)").status == 404)
+    }
+
     /// A broker outage shows on the bridge panel: disconnected since when, records piling up
     /// in the spool with the oldest one's age, and all of it clearing once the broker is back.
     @Test func aBrokerOutageShowsInTheBridgeAnswer() async throws {

@@ -139,7 +139,7 @@ public final class Bridge: Sendable {
             let statistics = spool.statistics
             return StatusFacts(
                 instance: options.instance, version: BridgeVersion.current, startedAt: startedAt,
-                brokerURL: mqtt.url(of: client.connectedBroker ?? client.currentBroker).description,
+                brokerURL: mqtt.url(of: client.currentBroker).description,
                 publishesInFlight: pipeline.publishesInFlight, spoolBytes: statistics.bytes,
                 spoolPending: statistics.pendingRecords, spoolOldestAcceptedAt: pipeline.oldestPendingAcceptedAt(startedAt: startedAt))
         }

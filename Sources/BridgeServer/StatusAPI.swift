@@ -202,16 +202,7 @@ struct StatusAPI: Sendable {
         w.integer(Int64(device.frames))
         w.key("last_fix")
         if let fix = device.lastFix {
-            w.beginObject()
-            w.key("time")
-            if let time = fix.time { w.timestamp(seconds: time) } else { w.null() }
-            w.key("valid")
-            w.bool(fix.valid)
-            w.key("lat")
-            w.number(fix.latitude, decimals: 6)
-            w.key("lon")
-            w.number(fix.longitude, decimals: 6)
-            w.endObject()
+            self.fix(time: fix.time, valid: fix.valid, latitude: fix.latitude, longitude: fix.longitude, into: &w)
         } else {
             w.null()
         }
@@ -263,18 +254,9 @@ struct StatusAPI: Sendable {
         }
         w.key("fix")
         if let fix = message.fix {
-            w.beginObject()
-            w.key("time")
-            if fix.dateTime.isRealInstant { w.timestamp(seconds: fix.dateTime.secondsSinceEpoch) } else { w.null() }
-            w.key("valid")
-            w.bool(fix.valid)
-            w.key("lat")
-            w.number(fix.latitude, decimals: 6)
-            w.key("lon")
-            w.number(fix.longitude, decimals: 6)
-            w.key("course")
-            w.number(fix.course, decimals: 1)
-            w.endObject()
+            self.fix(
+                time: fix.dateTime.isRealInstant ? fix.dateTime.secondsSinceEpoch : nil, valid: fix.valid,
+                latitude: fix.latitude, longitude: fix.longitude, course: fix.course, into: &w)
         } else {
             w.null()
         }
@@ -282,6 +264,26 @@ struct StatusAPI: Sendable {
         w.beginArray()
         for alarm in message.alarms { w.string(alarm.name.rawValue) }
         w.endArray()
+        w.endObject()
+    }
+
+    /// A fix object: a row's last fix, or a decoded frame's (which adds `course`).
+    private func fix(
+        time: Int64?, valid: Bool, latitude: Double?, longitude: Double?, course: Double? = nil, into w: inout JSONWriter
+    ) {
+        w.beginObject()
+        w.key("time")
+        if let time { w.timestamp(seconds: time) } else { w.null() }
+        w.key("valid")
+        w.bool(valid)
+        w.key("lat")
+        w.number(latitude, decimals: 6)
+        w.key("lon")
+        w.number(longitude, decimals: 6)
+        if let course {
+            w.key("course")
+            w.number(course, decimals: 1)
+        }
         w.endObject()
     }
 

@@ -105,13 +105,7 @@ final class BridgeFixture: @unchecked Sendable {
     /// A metric from the bridge's `/metrics`, summed over its labels (0 when absent): tests
     /// wait for a counter to reach what they expect instead of sleeping.
     func metric(_ name: String) async throws -> Double {
-        let port = try #require(bridge.healthPort)
-        let text = try await HTTP.get(port: port, path: "/metrics").body
-        var sum = 0.0
-        for line in text.split(separator: "\n") where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {
-            sum += Double(line.split(separator: " ").last ?? "") ?? 0
-        }
-        return sum
+        try LoopbackHTTP.metric(name, port: try #require(bridge.healthPort))
     }
 
     func messages(on suffix: String) -> [MosquittoSubscriber.Message] {

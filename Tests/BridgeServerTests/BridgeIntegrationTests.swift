@@ -1,8 +1,5 @@
 import BridgeServer
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import TestSupport
 import Testing
 
@@ -161,22 +158,14 @@ import Testing
         let tracker = try TrackerClient(tcpPort: fixture.tcpPort)
         try tracker.send("*150817160254UB05CC8011400042499160254A2106.8799S14910.2583E000.0150817158.3511111111L000000^")
         try await fixture.waitFor("position") { $0.contains { $0.topic.hasSuffix("/position") } }
-        #expect(try await HTTP.get(port: port, path: "/healthz").status == 200)
-        #expect(try await HTTP.get(port: port, path: "/readyz").status == 200)
-        let metrics = try await HTTP.get(port: port, path: "/metrics")
-        #expect(metrics.body.contains(#"cctr_frames_total{type="UB05",protocol="carscop"} 1"#))
-        #expect(metrics.body.contains("cctr_mqtt_connected 1"))
-        #expect(metrics.body.contains(#"cctr_connections{transport="tcp"} 1"#))
-        #expect(metrics.body.contains("cctr_publish_seconds"))
+        #expect(try LoopbackHTTP.get(port: port, path: "/healthz").status == 200)
+        #expect(try LoopbackHTTP.get(port: port, path: "/readyz").status == 200)
+        let metrics = try LoopbackHTTP.get(port: port, path: "/metrics")
+        #expect(metrics.text.contains(#"cctr_frames_total{type="UB05",protocol="carscop"} 1"#))
+        #expect(metrics.text.contains("cctr_mqtt_connected 1"))
+        #expect(metrics.text.contains(#"cctr_connections{transport="tcp"} 1"#))
+        #expect(metrics.text.contains("cctr_publish_seconds"))
         fixture.broker.stop()
-        #expect(try await eventually { try await HTTP.get(port: port, path: "/readyz").status == 503 })
-    }
-}
-
-enum HTTP {
-    static func get(port: Int, path: String) async throws -> (status: Int, body: String) {
-        let url = URL(string: "http://127.0.0.1:\(port)\(path)")!
-        let (data, response) = try await URLSession.shared.data(from: url)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        #expect(try await eventually { try LoopbackHTTP.get(port: port, path: "/readyz").status == 503 })
     }
 }

@@ -95,42 +95,11 @@ final class BridgeProcess: @unchecked Sendable {
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
     }
 
-    /// The sum of every sample of a Prometheus metric family (`name{...} value` lines).
+    /// The sum of every sample of a Prometheus metric family, nil when `/metrics` does not answer.
     func metric(_ name: String) -> Double? {
-        guard let text = httpGet(path: "/metrics") else { return nil }
-        var sum = 0.0
-        for line in text.split(separator: "\n") where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {
-            sum += Double(line.split(separator: " ").last ?? "") ?? 0
-        }
-        return sum
+        try? LoopbackHTTP.metric(name, port: metricsPort)
     }
 
     /// The body of `/readyz`: why the bridge is not ready, or the broker it is connected to.
-    var readiness: String? { httpGet(path: "/readyz") }
-
-    /// A minimal HTTP/1.0 GET on the metrics port (no URLSession: the test should not depend on it).
-    private func httpGet(path: String) -> String? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(metricsPort).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return nil }
-        let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            response += buffer[0..<n]
-        }
-        let text = String(decoding: response, as: UTF8.self)
-        return text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) }
-    }
+    var readiness: String? { try? LoopbackHTTP.get(port: metricsPort, path: "/readyz").text }
 }

@@ -21,17 +21,9 @@ final class ShareRefusingProxy: Sendable {
     private let counters = Counters()
 
     init(brokerPort: Int) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = Self.loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard fd >= 0, ok else { throw POSIXError(.EADDRINUSE) }
+        guard let (fd, port) = LoopbackNetwork.listeningSocket() else { throw POSIXError(.EADDRINUSE) }
         listener = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         Thread { [counters] in Self.accept(on: fd, brokerPort: brokerPort, counters: counters) }.start()
     }
 
@@ -50,14 +42,8 @@ final class ShareRefusingProxy: Sendable {
             let client = Glibc.accept(listener, nil, nil)
             guard client >= 0 else { return }
             counters.connections.add(1, ordering: .relaxed)
-            let broker = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = loopback(port: brokerPort)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(broker, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else {
+            guard let broker = LoopbackNetwork.connectedSocket(port: brokerPort) else {
                 close(client)
-                close(broker)
                 continue
             }
             Thread { pump(from: client, to: broker, refusingShare: true, counters: counters) }.start()
@@ -85,13 +71,5 @@ final class ShareRefusingProxy: Sendable {
         shutdown(destination, Int32(SHUT_RDWR))
         // Each side is closed by the pump that reads from it.
         close(source)
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
     }
 }

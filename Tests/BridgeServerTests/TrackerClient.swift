@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A fake tracker on loopback: a plain blocking socket, so tests control exactly which bytes
-/// go out when (splits, pauses, closes).
+/// A fake tracker on loopback: a plain socket, so tests control exactly which bytes go out
+/// when (splits, pauses, closes).
 ///
 /// `@unchecked Sendable`: it holds only an immutable descriptor, and tests hand a client to
 /// one background task that is then its only user (a flooding or dripping sender).
@@ -22,16 +23,9 @@ final class TrackerClient: @unchecked Sendable {
     }
 
     private init(port: Int, type: Int32) throws {
-        fd = socket(AF_INET, type, 0)
+        guard let fd = LoopbackNetwork.connectedSocket(port: port, type: type) else { throw POSIXError(.ECONNREFUSED) }
+        self.fd = fd
         isUDP = type == Int32(SOCK_DGRAM.rawValue)
-        var address = Self.loopback(port: port)
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else {
-            close(fd)
-            throw POSIXError(.ECONNREFUSED)
-        }
     }
 
     deinit {
@@ -92,13 +86,5 @@ final class TrackerClient: @unchecked Sendable {
 
     func shutdownWrite() {
         Glibc.shutdown(fd, Int32(SHUT_WR))
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -20,19 +21,11 @@ final class FakeV311Broker: Sendable {
     private let record = Record()
 
     init(silent: Bool = false) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0
-            }
+        guard let (fd, port) = LoopbackNetwork.listeningSocket() else {
+            throw RunningClient.Timeout(description: "fake broker cannot listen: \(errno)")
         }
-        guard fd >= 0, ok else { throw RunningClient.Timeout(description: "fake broker cannot listen: \(errno)") }
         listener = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         Thread { [record] in Self.accept(on: fd, record: record, silent: silent) }.start()
     }
 

@@ -21,17 +21,10 @@ public enum LoopbackHTTP {
     }
 
     public static func get(port: Int, path: String, headers: [String: String] = [:]) throws -> Response {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        guard let fd = LoopbackNetwork.connectedSocket(port: port) else {
+            throw Failure(description: "connect to port \(port): errno \(errno)")
         }
-        guard connected == 0 else { throw Failure(description: "connect to port \(port): errno \(errno)") }
+        defer { close(fd) }
         var request = "GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         let bytes = Array((request + "\r\n").utf8)
@@ -58,5 +51,16 @@ public enum LoopbackHTTP {
             fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         return Response(status: status, headers: fields, body: Array(response[(end + 4)...]))
+    }
+
+    /// The sum of every sample of a Prometheus metric family (`name{...} value` and
+    /// `name value` lines) on the `/metrics` of 127.0.0.1:`port`; 0 when absent.
+    public static func metric(_ name: String, port: Int) throws -> Double {
+        var sum = 0.0
+        for line in try get(port: port, path: "/metrics").text.split(separator: "\n")
+        where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {
+            sum += Double(line.split(separator: " ").last ?? "") ?? 0
+        }
+        return sum
     }
 }

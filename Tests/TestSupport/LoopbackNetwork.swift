@@ -24,30 +24,51 @@ public enum LoopbackNetwork {
     }
 
     private static func systemChosenPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        precondition(fd >= 0, "socket() failed: \(errno)")
-        defer { close(fd) }
-        var address = loopbackAddress(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        precondition(bound == 0, "bind() failed: \(errno)")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard let (fd, port) = listeningSocket(backlog: 1) else { preconditionFailure("cannot bind 127.0.0.1:0: \(errno)") }
+        close(fd)
+        return port
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port` right now.
     public static func isAccepting(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        guard let fd = connectedSocket(port: port) else { return false }
+        close(fd)
+        return true
+    }
+
+    /// A socket of `type` (TCP by default) connected to 127.0.0.1:`port`, or nil when the
+    /// connect fails. The caller closes it.
+    public static func connectedSocket(port: Int, type: Int32 = Int32(SOCK_STREAM.rawValue)) -> Int32? {
+        let fd = socket(AF_INET, type, 0)
+        guard fd >= 0 else { return nil }
         var address = loopbackAddress(port: port)
-        return withUnsafePointer(to: &address) {
+        let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+        }
+        guard rc == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    /// A TCP socket listening on 127.0.0.1 at a port the system chose, or nil. The caller
+    /// closes it.
+    public static func listeningSocket(backlog: Int32 = 8) -> (fd: Int32, port: Int)? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = loopbackAddress(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, backlog) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard ok else {
+            close(fd)
+            return nil
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     /// Shuts down (without closing: the owner keeps a valid descriptor) every established TCP

@@ -10,6 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# Every test talks to 127.0.0.1 only; a CI machine's http_proxy must not capture that.
+export no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
 
 swift build --build-tests
 # Serial: the integration and fault tests run real brokers and bridges; on 2 cores,

@@ -181,9 +181,12 @@ import Testing
         }
         #expect(bridge.stderr.contains("open-file limit reached (80): raise LimitNOFILE or ulimit -n"))
         trackers.removeAll()
+        // The bridge answers on its metrics port again once the closed trackers' descriptors
+        // are back, after at most a second or two of accept backoff.
+        let metricsDeadline = ContinuousClock.now + .seconds(15)
         var metrics = ""
-        while !metrics.contains("cctr_accept_errors_total"), ContinuousClock.now < deadline {
-            metrics = (try? String(contentsOf: URL(string: "http://127.0.0.1:\(metricsPort)/metrics")!, encoding: .utf8)) ?? ""
+        while !metrics.contains("cctr_accept_errors_total"), ContinuousClock.now < metricsDeadline {
+            metrics = (try? LoopbackHTTP.get(port: metricsPort, path: "/metrics").text) ?? ""
             if metrics.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
         }
         let emfile = metrics.split(separator: "\n").first { $0.hasPrefix(#"cctr_accept_errors_total{reason="EMFILE"}"#) }

@@ -25,6 +25,10 @@ public enum LoopbackHTTP {
             throw Failure(description: "connect to port \(port): errno \(errno)")
         }
         defer { close(fd) }
+        // A server that accepted but never answers (a bridge at its open-file limit) fails the
+        // request after 5 s instead of blocking the test's thread.
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var request = "GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         let bytes = Array((request + "\r\n").utf8)

@@ -92,7 +92,9 @@ public final class Bridge: Sendable {
         } catch {
             throw StartupError.spool(error, directory: options.spoolDir ?? "")
         }
-        pipeline = PublishPipeline(spool: spool, client: client, metrics: metrics, logger: logger, window: options.mqttMaxInflight)
+        let stageTrace = options.traceStages ? StageTrace() : nil
+        pipeline = PublishPipeline(
+            spool: spool, client: client, metrics: metrics, logger: logger, window: options.mqttMaxInflight, trace: stageTrace)
         hub = DeviceHub(
             topics: topics, statusIntervalMilliseconds: options.statusInterval.wholeMilliseconds,
             sink: StatusBoard.Tap(board: board, sink: pipeline), metrics: metrics, logger: logger
@@ -121,7 +123,7 @@ public final class Bridge: Sendable {
             endpoints: options.listen.flatMap(\.split), group: group, context: context, hub: hub,
             settings: ListenerSettings(
                 idleTimeout: options.idleTimeout.wholeMilliseconds, frameRateLimit: options.frameRateLimit,
-                maxConnections: options.maxConnections, maxConnectionsPerIP: options.maxConnectionsPerIP
+                maxConnections: options.maxConnections, maxConnectionsPerIP: options.maxConnectionsPerIP, stageTrace: stageTrace
             ),
             instance: options.instance, bindings: bindings, logger: logger
         )
@@ -145,7 +147,7 @@ public final class Bridge: Sendable {
         }
         health = HealthServer(
             host: options.metricsListen.host, port: options.metricsListen.port, metrics: metrics, group: group,
-            logger: logger, refreshMetrics: { pipeline.reportSpoolStatistics() },
+            logger: logger, refreshMetrics: { pipeline.reportSpoolStatistics() }, stageTrace: stageTrace,
             status: StatusEndpoints(api: StatusAPI(board: board, facts: facts), token: options.httpToken)
         ) { [mqtt] in
             Self.readiness(listening: listening.value, client: client, mqtt: mqtt)

@@ -6,7 +6,8 @@ import ServiceLifecycle
 
 /// The HTTP endpoint on `--metrics-listen`: `/metrics` (Prometheus text), `/healthz` (the
 /// process is up) and `/readyz` (listeners up and broker connected; 503 with the reason
-/// otherwise), and the operator's status page with its JSON API (`StatusEndpoints`). Kept
+/// otherwise), `/debug/stages` (with `--trace-stages`, `StageTrace`), and the operator's
+/// status page with its JSON API (`StatusEndpoints`). Kept
 /// on its own address, loopback by default, away from the device port.
 public final class HealthServer: Sendable {
     public typealias Readiness = @Sendable () -> (ready: Bool, detail: String)
@@ -17,6 +18,7 @@ public final class HealthServer: Sendable {
     private let readiness: Readiness
     private let refreshMetrics: @Sendable () -> Void
     private let status: StatusEndpoints?
+    private let stageTrace: StageTrace?
     private let group: any EventLoopGroup
     private let logger: Logger
 
@@ -24,10 +26,11 @@ public final class HealthServer: Sendable {
     /// (the spool) rather than updated on the hot path.
     public init(
         host: String, port: Int, metrics: BridgeMetrics, group: any EventLoopGroup, logger: Logger,
-        refreshMetrics: @escaping @Sendable () -> Void = {}, status: StatusEndpoints? = nil,
+        refreshMetrics: @escaping @Sendable () -> Void = {}, stageTrace: StageTrace? = nil, status: StatusEndpoints? = nil,
         readiness: @escaping Readiness
     ) {
         self.status = status
+        self.stageTrace = stageTrace
         self.host = host
         self.port = port
         self.metrics = metrics
@@ -43,13 +46,14 @@ public final class HealthServer: Sendable {
         let readiness = self.readiness
         let refreshMetrics = self.refreshMetrics
         let status = self.status
+        let stageTrace = self.stageTrace
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
                     channel.pipeline.addHandler(HealthHandler(
-                        metrics: metrics, refreshMetrics: refreshMetrics, readiness: readiness, status: status))
+                        metrics: metrics, refreshMetrics: refreshMetrics, readiness: readiness, status: status, stageTrace: stageTrace))
                 }
             }
             .bind(host: host, port: port)
@@ -65,11 +69,13 @@ private final class HealthHandler: ChannelInboundHandler, Sendable {
     let refreshMetrics: @Sendable () -> Void
     let readiness: HealthServer.Readiness
     let status: StatusEndpoints?
+    let stageTrace: StageTrace?
 
     init(
         metrics: BridgeMetrics, refreshMetrics: @escaping @Sendable () -> Void, readiness: @escaping HealthServer.Readiness,
-        status: StatusEndpoints?
+        status: StatusEndpoints?, stageTrace: StageTrace?
     ) {
+        self.stageTrace = stageTrace
         self.metrics = metrics
         self.refreshMetrics = refreshMetrics
         self.readiness = readiness
@@ -97,15 +103,22 @@ private final class HealthHandler: ChannelInboundHandler, Sendable {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 
-    /// `/metrics`, `/healthz`, `/readyz`: open whatever `--http-token` says.
+    /// `/metrics`, `/healthz`, `/readyz`, `/debug/stages`: open whatever `--http-token` says
+    /// (counts and timings, like the metrics).
     private func health(_ request: HTTPRequestHead) -> (HTTPResponseStatus, String, [UInt8]) {
-        let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
+        let parts = request.uri.split(separator: "?", maxSplits: 1)
+        let path = parts.first.map(String.init) ?? request.uri
         switch (request.method, path) {
         case (.GET, "/metrics"):
             refreshMetrics()
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", metrics.exposition())
         case (.GET, "/healthz"):
             return (.ok, "text/plain", Array("ok\n".utf8))
+        case (.GET, "/debug/stages"):
+            guard let stageTrace else { return (.notFound, "text/plain", Array("stage tracing is off: start with --trace-stages\n".utf8)) }
+            // `?reset=1` starts the next measurement after this answer (one load phase each).
+            let reset = parts.dropFirst().first?.split(separator: "&").contains("reset=1") ?? false
+            return (.ok, "application/json", stageTrace.json(reset: reset))
         case (.GET, "/readyz"):
             let (ready, detail) = readiness()
             return (ready ? .ok : .serviceUnavailable, "text/plain", Array((detail + "\n").utf8))

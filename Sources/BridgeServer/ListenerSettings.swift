@@ -17,11 +17,14 @@ public struct ListenerSettings: Sendable {
     /// its stored records after a gap (a thousand frames of ~130 bytes, as the frame-rate
     /// limit's burst allows).
     public var byteBurst: Int
+    /// `--trace-stages`: where the listeners time `decode` and `hub`; nil (off) costs nothing.
+    public var stageTrace: StageTrace?
 
     public init(
         idleTimeout: Int64 = 1_800_000, frameRateLimit: Int = 100, maxConnections: Int = 100_000, maxConnectionsPerIP: Int = 0,
-        bytesPerSecond: Int = 16_384, byteBurst: Int = 262_144
+        bytesPerSecond: Int = 16_384, byteBurst: Int = 262_144, stageTrace: StageTrace? = nil
     ) {
+        self.stageTrace = stageTrace
         self.idleTimeout = idleTimeout
         self.frameRateLimit = frameRateLimit
         self.maxConnections = maxConnections

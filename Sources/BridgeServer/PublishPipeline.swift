@@ -46,8 +46,13 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     /// page's oldest record age.
     private let lastAcknowledgedAcceptedAt = Atomic<Int64>(0)
     private let spoolSeenEmptyAt = Atomic<Int64>(0)
+    /// `--trace-stages`: times `spool_append`, `spool_wait`, `publish_call` and `puback`.
+    private let trace: StageTrace?
 
-    public init(spool: Spool, client: MosquittoClient, metrics: BridgeMetrics, logger: Logger, window: Int = 256) {
+    public init(
+        spool: Spool, client: MosquittoClient, metrics: BridgeMetrics, logger: Logger, window: Int = 256, trace: StageTrace? = nil
+    ) {
+        self.trace = trace
         self.spool = spool
         self.client = client
         self.metrics = metrics
@@ -68,13 +73,22 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     public func submit(_ message: OutboundMessage) {
         let record = SpoolRecord(message, acceptedAt: WallClock.milliseconds()).encoded()
         let spool = self.spool
+        let trace = self.trace
         var failure: (any Error)?
         ingress.update { state in
             guard !state.closed else { return }
             if state.queue.isEmpty, !state.appending {
                 // Under the ingress lock, so concurrent submitters append in one order.
                 do {
-                    if try spool.appendIfImmediate(record) != nil { return }
+                    let startedAt = trace?.now()
+                    if let id = try spool.appendIfImmediate(record) {
+                        if let trace, let startedAt {
+                            let appendedAt = trace.now()
+                            trace.record(.spoolAppend, from: startedAt, to: appendedAt)
+                            trace.appended(sequence: id.sequence, at: appendedAt)
+                        }
+                        return
+                    }
                 } catch {
                     failure = error
                     return
@@ -152,7 +166,9 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
                 return
             }
             do {
+                let startedAt = trace?.now()
                 try await spool.append(contentsOf: Array(batch))
+                if let trace, let startedAt { trace.record(.spoolAppend, from: startedAt, to: trace.now(), count: batch.count) }
             } catch {
                 appendFailures.add(batch.count, ordering: .relaxed)
                 logger.error("spool append failed; messages lost", metadata: [
@@ -251,6 +267,9 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         let logger = self.logger
         let failed = failedSinceRequeue
         let properties = PublishProperties(correlationData: record.correlationData)
+        let trace = self.trace
+        let calledAt = trace?.now()
+        if let trace, let calledAt { trace.taken(sequence: entry.id.sequence, at: calledAt) }
         awaitingAcknowledgement.add(1, ordering: .relaxed)
         client.publish(
             topic: record.topic, payload: record.payload, qos: Int(record.qos), retain: record.retain, properties: properties
@@ -258,6 +277,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
             self.awaitingAcknowledgement.subtract(1, ordering: .relaxed)
             switch result {
             case .success:
+                if let trace, let calledAt { trace.record(.puback, from: calledAt, to: trace.now()) }
                 spool.acknowledge(entry.id)
                 _ = self.lastAcknowledgedAcceptedAt.max(record.acceptedAt, ordering: .relaxed)
                 let latency = max(0, WallClock.milliseconds() - record.acceptedAt)
@@ -273,5 +293,6 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
             }
             window.release(1)
         }
+        if let trace, let calledAt { trace.record(.publishCall, from: calledAt, to: trace.now()) }
     }
 }

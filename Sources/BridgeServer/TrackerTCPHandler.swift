@@ -80,10 +80,13 @@ final class TrackerTCPHandler: ChannelDuplexHandler {
         let buffer = unwrapInboundIn(data)
         let now = wallClock()
         let elapsed = monotonicMilliseconds(context.eventLoop)
+        let readAt = settings.stageTrace?.now()
         pipeline.receive(buffer.readableBytesView, at: now, into: &outputs)
         var frames = 0
         for case .decoded in outputs { frames += 1 }
+        let decodedAt = frames > 0 ? settings.stageTrace?.now() : nil
         deliver(now: now)
+        settings.stageTrace?.readHandled(readAt: readAt, decodedAt: decodedAt)
         if frames > 0 {
             lastFrame = elapsed
             bytesWithoutFrame = 0

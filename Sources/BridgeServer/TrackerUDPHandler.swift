@@ -82,9 +82,14 @@ final class TrackerUDPHandler: ChannelInboundHandler {
             session.overBudget = false
         }
         session.lastInput = now
+        let readAt = settings.stageTrace?.now()
         session.pipeline.receive(envelope.data.readableBytesView, at: now, into: &outputs)
         session.pipeline.endOfInput(at: now, into: &outputs)
+        let decodedAt = settings.stageTrace.flatMap { trace in
+            outputs.contains { if case .decoded = $0 { true } else { false } } ? trace.now() : nil
+        }
         deliver(session, now: now)
+        settings.stageTrace?.readHandled(readAt: readAt, decodedAt: decodedAt)
         sessions[address] = session
         if let deviceID = session.pipeline.deviceID {
             bindings?.bind(peer: session.pipeline.source.peer, deviceID: deviceID, now: now)

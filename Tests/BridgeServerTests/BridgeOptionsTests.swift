@@ -62,7 +62,7 @@ import TestSupport
     /// The contract's option names, verbatim, in order, plus this project's additions (argued
     /// in docs/configuration.md and docs/performance.md).
     @Test func tableHoldsTheContractOptionsAndTheAdditions() {
-        let additions: Set = ["mqtt-max-inflight"]
+        let additions: Set = ["mqtt-max-inflight", "trace-stages"]
         let contract = """
             listen mqtt-url mqtt-protocol http-token h02-binary-length mqtt-ca-file mqtt-cert-file mqtt-key-file mqtt-session-expiry topic-base
             instance metrics-listen spool-dir spool-sync spool-sync-interval spool-max-bytes spool-full commands
@@ -102,7 +102,7 @@ import TestSupport
             "mqtt-password-file": try files.write("pw", "s3cret\n"), "device-password": "000000",
             "command-ttl": "60", "command-ttl-max": "600", "udp-reply-window": "20", "held-frames-max": "8",
             "held-frames-age": "30", "max-connections": "10", "max-connections-per-ip": "2",
-            "frame-rate-limit": "0", "log-format": "json", "log-level": "debug",
+            "frame-rate-limit": "0", "trace-stages": "true", "log-format": "json", "log-level": "debug",
         ]
         #expect(Set(values.keys) == Set(OptionDescriptor.all.map(\.name)))
         var env: [String: String] = [:]
@@ -125,7 +125,7 @@ import TestSupport
             #expect(options.mqttConfiguration(clientID: "c").maxInflight == 50)
             #expect(options.spoolFull == .block && options.spoolSync == .always)
             #expect(options.logLevel == .debug && options.logFormat == .json)
-            #expect(options.publishRaw && options.haDiscovery)
+            #expect(options.publishRaw && options.haDiscovery && options.traceStages)
             #expect(options.shareGroup == "")
             #expect(options.owntracksBase == "owntracks")
             #expect(options.mqttPassword?.value == "s3cret")

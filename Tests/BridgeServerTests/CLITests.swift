@@ -192,7 +192,7 @@ import Testing
         let emfile = metrics.split(separator: "\n").first { $0.hasPrefix(#"cctr_accept_errors_total{reason="EMFILE"}"#) }
         let count = emfile?.split(separator: " ").last.flatMap { Double($0) } ?? 0
         // With the accept backoff, failures come about once a second per listener, not in a spin.
-        #expect(count >= 1 && count < 50, "\(emfile ?? "no EMFILE line")")
+        #expect(count >= 1 && count < 50, "\(emfile ?? "no EMFILE line"); bridge stderr ends: \(bridge.stderr.suffix(1500))")
     }
 
     @Test func helpListsEveryOptionWithItsDefault() throws {

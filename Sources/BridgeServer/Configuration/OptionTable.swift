@@ -187,6 +187,10 @@ public struct OptionTable: Sendable {
         "frame-rate-limit", default: 100, 0...1_000_000, unit: "frames per second",
         help: "Frames per second per session (burst 1000); 0 = off. Excess pauses reading (backpressure).")
 
+    public let traceStages: BridgeOption<Bool> = .flag(
+        "trace-stages",
+        help: "Time each stage of a frame (decode, hub, spool append and wait, publish call, PUBACK) and serve p50/p90/p99 at /debug/stages; for performance work.")
+
     public let logFormat: BridgeOption<LogFormat> = .choice("log-format", default: .text, help: "Log line format.")
 
     public let logLevel: BridgeOption<Logger.Level> = .choice("log-level", default: .info, help: "Lowest level logged.")

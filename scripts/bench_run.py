@@ -6,7 +6,9 @@ every process started here is stopped here. Each figure is written next to the l
 at the time it was taken, since other work on the machine skews it.
 """
 import json
+import math
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -19,7 +21,14 @@ from processes import stop
 
 BIN, OUT = sys.argv[1], sys.argv[2]
 DURATION = float(os.environ.get("BENCH_DURATION", "10"))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "10000"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "50000"))
+# The fleet-size table: these fleets at one total rate, after every tracker has connected.
+FLEET_SIZES = [int(n) for n in os.environ.get("BENCH_FLEET_SIZES", "100,1000,10000,50000").split(",") if n]
+FLEET_RATE = float(os.environ.get("BENCH_FLEET_RATE", "2000"))
+FLEET_MEASURE = float(os.environ.get("BENCH_FLEET_MEASURE", "15"))
+CONNECT_RATE = 2000
+# One loopback address reaches the bridge's port from about 28,000 source ports.
+PER_SOURCE_ADDRESS = 20000
 RAW_COUNT = {0: int(os.environ.get("BENCH_RAW_COUNT_QOS0", "400000")),
              1: int(os.environ.get("BENCH_RAW_COUNT_QOS1", "250000"))}
 TICK = os.sysconf("SC_CLK_TCK")
@@ -95,11 +104,12 @@ class Broker:
 class Subscriber:
     """cctr-bench subscribe, started and subscribed before the sender."""
 
-    def __init__(self, broker, name, qos=1, send_log=None, expect=None, idle=5):
+    def __init__(self, broker, name, qos=1, send_log=None, expect=None, idle=5, warm_up=2):
         self.output = os.path.join(OUT, f"{name}.subscriber.json")
         ready = os.path.join(WORK, f"{name}.ready")
         args = [f"{BIN}/cctr-bench", "subscribe", "--port", str(broker.port), "--qos", str(qos),
-                "--idle", str(idle), "--max-duration", "300", "--ready-file", ready, "--output", self.output]
+                "--idle", str(idle), "--max-duration", "300", "--ready-file", ready, "--output", self.output,
+                "--warm-up", str(warm_up)]
         if send_log:
             args += ["--send-log", send_log]
         if expect:
@@ -123,11 +133,14 @@ def raw_limit(broker, qos, window=None, rate=None):
     sub = Subscriber(broker, name, qos=qos, send_log=send_log, expect=count)
     load = loadavg()
     broker_cpu = broker.cpu()
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     publisher = subprocess.run(
         [f"{BIN}/cctr-bench", "publish", "--port", str(broker.port), "--qos", str(qos),
          "--count", str(count), "--send-log", send_log] + (["--window", str(window)] if window else [])
         + (["--rate", str(rate)] if rate else []),
         check=True, capture_output=True, text=True, timeout=300)
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    publisher_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
     pub = json.loads(publisher.stdout)
     delivered = sub.result()
     run = {
@@ -135,6 +148,7 @@ def raw_limit(broker, qos, window=None, rate=None):
         "offered": pub["messages_per_second"], "delivered": delivered["messages_per_second"],
         "sent": pub["published"], "subscriber": delivered,
         "broker_cpu_seconds": broker.cpu() - broker_cpu,
+        "publisher_cpu_us_per_message": 1e6 * publisher_cpu / max(pub["published"], 1),
     }
     log(f"   published {pub['messages_per_second']:.0f}/s, delivered {delivered['messages_per_second']:.0f}/s")
     RESULTS["runs"].append(run)
@@ -142,7 +156,7 @@ def raw_limit(broker, qos, window=None, rate=None):
 
 
 class Bridge:
-    def __init__(self, broker, spool_dir=None):
+    def __init__(self, broker, spool_dir=None, extra=()):
         self.tracker_port = free_port()
         self.metrics_port = free_port()
         args = [f"{BIN}/cctr-bridge", "serve", "--listen", f"127.0.0.1:{self.tracker_port}",
@@ -150,6 +164,7 @@ class Bridge:
                 "--metrics-listen", f"127.0.0.1:{self.metrics_port}", "--instance", "bench"]
         if spool_dir:
             args += ["--spool-dir", spool_dir, "--spool-sync", "interval"]
+        args += list(extra)
         self.stderr = open(os.path.join(WORK, "bridge.log"), "ab")
         start = time.monotonic()
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.stderr)
@@ -182,7 +197,12 @@ class Bridge:
 def sim_args(bridge, prefix, tcp, udp, extra):
     return [f"{BIN}/cctr-sim", "--port", str(bridge.tracker_port), "--tcp", str(tcp), "--udp", str(udp),
             "--id-prefix", prefix, "--heartbeat-every", "0", "--nofix-probability", "0",
-            "--connect-rate", "2000", "--report", "json"] + extra
+            "--connect-rate", str(CONNECT_RATE), "--report", "json",
+            "--source-addresses", str(max(1, math.ceil(tcp / PER_SOURCE_ADDRESS)))] + extra
+
+
+def open_file_limit():
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def bridge_run(broker, spool, rate, index):
@@ -233,15 +253,17 @@ def established(port):
 
 
 def connection_scale(broker):
+    """Memory per idle connection: CONNECTIONS trackers sending one frame each 300 s."""
+    count_wanted = min(CONNECTIONS, open_file_limit() - 200)
     bridge = Bridge(broker)
     time.sleep(1)
     rss0 = bridge.rss()
-    log(f"== connections: {CONNECTIONS} TCP trackers, 1 frame / 30 s (load {loadavg()}), idle RSS {rss0} KiB")
+    log(f"== connections: {count_wanted} TCP trackers, 1 frame / 300 s (load {loadavg()}), idle RSS {rss0} KiB")
     sim = subprocess.Popen(
-        sim_args(bridge, "C", CONNECTIONS, 0, ["--interval", "30", "--duration", "60"]),
+        sim_args(bridge, "C", count_wanted, 0, ["--interval", "300", "--duration", "300"]),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     start = time.monotonic()
-    while established(bridge.tracker_port) < CONNECTIONS and time.monotonic() - start < 30:
+    while established(bridge.tracker_port) < count_wanted and time.monotonic() - start < 30 + count_wanted / CONNECT_RATE:
         time.sleep(0.5)
     connected_after = time.monotonic() - start
     count = established(bridge.tracker_port)
@@ -264,9 +286,108 @@ def connection_scale(broker):
     return run
 
 
+def fleet_run(broker, size, index):
+    """One row of the fleet-size table: `size` TCP trackers sending FLEET_RATE frames/s in
+    all (spool `interval`), measured for FLEET_MEASURE s once every tracker is connected and
+    logged in (the logins' burst of status, availability and position is left out)."""
+    wanted = size
+    size = min(size, open_file_limit() - 200)
+    name = f"fleet-{size}"
+    if size < wanted:
+        log(f"== {name}: {wanted} trackers capped to {size} by the open-file limit {open_file_limit()} (ulimit -Hn)")
+    spool_dir = os.path.join(WORK, f"spool-{name}")
+    send_log = os.path.join(WORK, f"{name}.sendlog")
+    bridge = Bridge(broker, spool_dir)
+    time.sleep(0.5)
+    rss0 = bridge.rss()
+    # The ramp (CONNECT_RATE connections a second) and the logins' burst, with room for a slow start.
+    warm = 1.5 * size / CONNECT_RATE + 4
+    sub = Subscriber(broker, name, send_log=send_log, warm_up=warm)
+    sim = subprocess.Popen(
+        sim_args(bridge, f"F{index}", size, 0, ["--rate", str(FLEET_RATE), "--duration", str(warm + FLEET_MEASURE),
+                                                 "--send-log", send_log]),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(warm)
+    connected = established(bridge.tracker_port)
+    load = loadavg()
+    cpu0, broker0, t0 = bridge.cpu(), broker.cpu(), time.monotonic()
+    time.sleep(FLEET_MEASURE - 1)
+    wall = time.monotonic() - t0
+    cpu, broker_cpu, rss1 = bridge.cpu() - cpu0, broker.cpu() - broker0, bridge.rss()
+    sim.wait(timeout=120)
+    delivered = sub.result()
+    bridge.stop()
+    shutil.rmtree(spool_dir, ignore_errors=True)
+    steady = delivered.get("steady_latency_milliseconds") or {}
+    run = {
+        "name": name, "kind": "fleet", "trackers": size, "wanted": wanted, "connected": connected, "rate": FLEET_RATE, "load": load,
+        "subscriber": delivered, "bridge_cpu_percent": 100 * cpu / wall,
+        "bridge_cpu_us_per_message": 1e6 * cpu / (FLEET_RATE * wall), "broker_cpu_percent": 100 * broker_cpu / wall,
+        "rss_before_kib": rss0, "rss_after_kib": rss1,
+    }
+    log(f"   {connected}/{size} connected, steady p50 {steady.get('p50')} p99 {steady.get('p99')} ms, "
+        f"bridge {run['bridge_cpu_percent']:.0f}% = {run['bridge_cpu_us_per_message']:.0f} µs/msg, RSS {rss0} -> {rss1} KiB, "
+        f"lost {delivered.get('lost')} dup {delivered['duplicates']} reordered {delivered['reordered']}")
+    RESULTS["runs"].append(run)
+    return run
+
+
+def stage_timings(broker, raw1):
+    """Where a frame's time goes (`--trace-stages`), spool `interval`, at 50% and 100% of the
+    raw QoS 1 limit: each phase read from /debug/stages after a 3 s warm-up."""
+    spool_dir = os.path.join(WORK, "spool-stages")
+    bridge = Bridge(broker, spool_dir, extra=["--trace-stages"])
+    url = f"http://127.0.0.1:{bridge.metrics_port}/debug/stages"
+    phases = {}
+    for index, fraction in enumerate((0.5, 1.0)):
+        rate = round(raw1["delivered"] * fraction)
+        log(f"== stages at {fraction:.0%} ({rate} msg/s, load {loadavg()})")
+        sub = Subscriber(broker, f"stages-{fraction}")
+        sim = subprocess.Popen(sim_args(bridge, f"S{index}", 1000, 100, ["--rate", str(rate), "--duration", str(DURATION + 3)]),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(3)
+        urllib.request.urlopen(url + "?reset=1", timeout=5).read()
+        sim.wait(timeout=DURATION + 120)
+        sub.result()
+        stages = json.load(urllib.request.urlopen(url + "?reset=1", timeout=5))["stages"]
+        phases[fraction] = stages
+        log("   " + ", ".join(f"{s['stage']} {s['p50_us']:.0f}/{s['p99_us']:.0f} µs" for s in stages))
+    bridge.stop()
+    shutil.rmtree(spool_dir, ignore_errors=True)
+    RESULTS["stages"] = {str(k): v for k, v in phases.items()}
+    return phases
+
+
 def fmt_lat(run, key="latency_milliseconds"):
     lat = run["subscriber"].get(key)
     return f"{lat['p50']:.2f} / {lat['p99']:.2f} / {lat['max']:.0f}" if lat and lat["count"] else "-"
+
+
+def fleet_table(fleets):
+    rows = [f"| trackers (TCP, {FLEET_RATE:.0f} frames/s in all, spool interval) | connected | load avg | steady p50 / p99 / max ms | "
+            "bridge CPU | µs/msg | broker CPU | bridge RSS before / after | RSS per tracker | lost | dup | reordered |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for run in fleets:
+        sub = run["subscriber"]
+        per = (run["rss_after_kib"] - run["rss_before_kib"]) * 1024 / max(run["connected"], 1)
+        capped = f" (of {run['wanted']}: open-file limit)" if run["wanted"] != run["trackers"] else ""
+        rows.append(f"| {run['trackers']}{capped} | {run['connected']} | {run['load']} | {fmt_lat(run, 'steady_latency_milliseconds')} | "
+                    f"{run['bridge_cpu_percent']:.0f}% | {run['bridge_cpu_us_per_message']:.0f} | {run['broker_cpu_percent']:.0f}% | "
+                    f"{run['rss_before_kib']} / {run['rss_after_kib']} KiB | {per:.0f} B | {sub.get('lost')} | {sub['duplicates']} | {sub['reordered']} |")
+    return "\n".join(rows)
+
+
+def stage_table(phases):
+    rows = ["| stage (--trace-stages, spool interval) | " + " | ".join(f"p50 / p99 / max µs at {f:.0%}" for f in phases) + " |",
+            "|---|" + "---|" * len(phases)]
+    names = [s["stage"] for s in next(iter(phases.values()))]
+    for name in names:
+        cells = []
+        for stages in phases.values():
+            s = next(x for x in stages if x["stage"] == name)
+            cells.append(f"{s['p50_us']:.0f} / {s['p99_us']:.0f} / {s['max_us']:.0f} ({s['count']})")
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 def table(raw1, runs, scale, startups):
@@ -307,13 +428,20 @@ def targets(raw1, runs, scale):
             # in at once (each login is a status, an availability and a position), a burst no
             # steady fleet produces; the whole-run figure is printed beside it.
             sub = half[0]["subscriber"]
-            p99 = sub["steady_latency_milliseconds"]["p99"]
+            steady = sub["steady_latency_milliseconds"]
+            p99 = steady["p99"] if steady["count"] else float("inf")
             rows.append(f"| {mode}: p99 < 10 ms at 50% (after warm-up; whole run) | {p99:.1f} ms; "
                         f"{sub['latency_milliseconds']['p99']:.1f} ms (load {half[0]['load']}) | {'yes' if p99 < 10 else 'no'} |")
         # Offered loads the bridge keeps up with; past them TCP trackers are slowed by TCP's
         # flow control and UDP datagrams overflow the kernel's socket buffer (counted apart).
         kept_up = [r for r in mine if r["fraction"] <= 1.0 and r["delivered"] >= 0.9 * r["offered"]]
         bad = sum((r["subscriber"].get("lost") or 0) + r["subscriber"]["reordered"] for r in kept_up)
+        full = [r for r in mine if r.get("fraction") == 1.0]
+        if full:
+            ratio = full[0]["bridge_cpu_us_per_message"] / raw1["publisher_cpu_us_per_message"]
+            rows.append(f"| {mode}: bridge CPU per message ≤ 1.3× the raw publisher's (at 100%) | "
+                        f"{full[0]['bridge_cpu_us_per_message']:.1f} vs {raw1['publisher_cpu_us_per_message']:.1f} µs = {ratio:.2f}× | "
+                        f"{'yes' if ratio <= 1.3 else 'no'} |")
         rows.append(f"| {mode}: no loss, no reordering (runs it kept up with) | {bad} lost or reordered | {'yes' if bad == 0 else 'no'} |")
         over = [r for r in mine if r not in kept_up]
         if over:
@@ -350,9 +478,14 @@ def main():
                 bridge_runs.append(run)
                 if run["delivered"] < 0.9 * run["offered"]:
                     break
+        phases = stage_timings(broker, raw1)
+        fleets = [fleet_run(broker, size, index) for index, size in enumerate(FLEET_SIZES)]
         scale = connection_scale(broker)
         startups = [(r["name"], r["listening_ms"], r["ready_ms"]) for r in bridge_runs]
         text = table(raw1, [raw0, raw1, raw1_large, raw1_paced] + bridge_runs, scale, startups)
+        text += "\n\n" + stage_table(phases)
+        if fleets:
+            text += "\n\n" + fleet_table(fleets)
         text += "\n\n" + targets(raw1, bridge_runs, scale)
         with open(os.path.join(OUT, "results.md"), "w") as f:
             f.write(text + "\n")

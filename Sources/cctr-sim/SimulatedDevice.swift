@@ -19,6 +19,9 @@ final class SimulatedDevice {
         let counters: SimCounters
         let sendLog: SendLog?
         let log: ConsoleLog
+        /// Local addresses TCP devices bind to before connecting, device `i` to entry
+        /// `i % count` (`--source-addresses`); empty: the system chooses.
+        var sourceAddresses: [SocketAddress] = []
     }
 
     private static let connectTimeout = TimeAmount.seconds(10)
@@ -28,6 +31,7 @@ final class SimulatedDevice {
     private let eventLoop: any EventLoop
     private let transport: Transport
     private let environment: Environment
+    private let sourceAddress: SocketAddress?
     private var behavior: TrackerBehavior
     /// Jitter for reconnect delays, apart from `behavior`'s stream so that network trouble
     /// does not change which frames the device sends.
@@ -47,6 +51,7 @@ final class SimulatedDevice {
         self.eventLoop = eventLoop
         self.transport = transport
         self.environment = environment
+        sourceAddress = environment.sourceAddresses.isEmpty ? nil : environment.sourceAddresses[index % environment.sourceAddresses.count]
         self.behavior = TrackerBehavior(index: index, settings: settings, dialect: dialect)
         self.jitter = SimRandom(seed: ~settings.seed, stream: UInt64(index))
     }
@@ -129,7 +134,9 @@ final class SimulatedDevice {
         let connection: EventLoopFuture<any Channel>
         switch transport {
         case .tcp:
-            connection = ClientBootstrap(group: eventLoop)
+            var bootstrap = ClientBootstrap(group: eventLoop)
+            if let sourceAddress { bootstrap = bootstrap.bind(to: sourceAddress) }
+            connection = bootstrap
                 .connectTimeout(Self.connectTimeout)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {

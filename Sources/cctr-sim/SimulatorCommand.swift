@@ -66,6 +66,11 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "New connections per second while devices start.")
     var connectRate = 500.0
 
+    @Option(help: ArgumentHelp(
+        "Spread TCP devices over N local addresses 127.0.0.1, 127.0.0.2, … (one address reaches one port from about 28,000 source ports).",
+        valueName: "N"))
+    var sourceAddresses = 1
+
     @Flag(help: "On every other device, send one position before each UB05 login, as real units do.")
     var holdBeforeLogin = false
 
@@ -94,6 +99,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         if let interval, !(interval > 0) { throw ValidationError("--interval must be positive.") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive.") }
         guard connectRate > 0 else { throw ValidationError("--connect-rate must be positive.") }
+        guard (1...254).contains(sourceAddresses) else { throw ValidationError("--source-addresses must be 1-254.") }
         guard heartbeatEvery >= 0 else { throw ValidationError("--heartbeat-every must not be negative.") }
         for (name, value) in [
             ("--alarm-probability", alarmProbability), ("--history-probability", historyProbability),
@@ -150,7 +156,9 @@ struct SimulatorCommand: AsyncParsableCommand {
         let simulator = Simulator(
             tcpDevices: tcpDevices, udpDevices: udpDevices, h02Devices: h02Devices, interval: .nanoseconds(Int64(intervalSeconds * 1e9)),
             connectRate: connectRate, settings: settings,
-            environment: SimulatedDevice.Environment(address: address, counters: counters, sendLog: sendLog, log: log),
+            environment: SimulatedDevice.Environment(
+                address: address, counters: counters, sendLog: sendLog, log: log,
+                sourceAddresses: sourceAddresses == 1 ? [] : try (1...sourceAddresses).map { try SocketAddress(ipAddress: "127.0.0.\($0)", port: 0) }),
             group: group)
         log.info(
             "\(tcpDevices) tcp + \(udpDevices) udp carscop and \(h02Devices) h02 devices to \(address), one frame every \(intervalSeconds) s each, seed \(settings.seed)"

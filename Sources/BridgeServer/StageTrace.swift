@@ -33,13 +33,13 @@ public final class StageTrace: Sendable {
     }
 
     /// One stage's figures since the last reset, in microseconds.
-    public struct Summary: Sendable, Equatable {
-        public var stage: Stage
-        public var count: UInt64
-        public var p50: Double
-        public var p90: Double
-        public var p99: Double
-        public var max: Double
+    struct Summary: Sendable {
+        var stage: Stage
+        var count: UInt64
+        var p50: Double
+        var p90: Double
+        var p99: Double
+        var max: Double
     }
 
     private final class Slot: Sendable {
@@ -56,10 +56,10 @@ public final class StageTrace: Sendable {
     public init() {}
 
     /// The monotonic clock every stage is measured on, in nanoseconds.
-    public func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
+    func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
 
     /// Records `count` samples of `end - start` (a batch whose records all took that long).
-    public func record(_ stage: Stage, from start: UInt64, to end: UInt64, count: Int = 1) {
+    func record(_ stage: Stage, from start: UInt64, to end: UInt64, count: Int = 1) {
         let elapsed = end >= start ? end - start : 0
         slots[Self.index(stage)].histogram.withLock { $0.add(elapsed, count: UInt64(count)) }
     }
@@ -88,7 +88,7 @@ public final class StageTrace: Sendable {
 
     /// Every stage's figures; with `reset`, starts the next measurement afresh (a benchmark
     /// reads one load phase at a time).
-    public func summaries(reset: Bool = false) -> [Summary] {
+    func summaries(reset: Bool = false) -> [Summary] {
         Stage.allCases.map { stage in
             let histogram = slots[Self.index(stage)].histogram.withLock { histogram in
                 defer { if reset { histogram = LatencyHistogram() } }
@@ -101,7 +101,7 @@ public final class StageTrace: Sendable {
     }
 
     /// The `/debug/stages` body: `{"stages":[{"stage":"decode","count":N,"p50_us":…,…}]}`.
-    public func json(reset: Bool = false) -> [UInt8] {
+    func json(reset: Bool = false) -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("stages")
@@ -127,8 +127,11 @@ public final class StageTrace: Sendable {
         return writer.bytes
     }
 
+    /// Each stage's slot, looked up per sample (a search of `allCases` would be per sample too).
+    private static let positions = Dictionary(uniqueKeysWithValues: Stage.allCases.enumerated().map { ($1, $0) })
+
     private static func index(_ stage: Stage) -> Int {
-        Stage.allCases.firstIndex(of: stage)!
+        positions[stage]!
     }
 }
 

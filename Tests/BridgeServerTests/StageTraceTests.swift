@@ -61,6 +61,9 @@ import Testing
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(Set(counts.keys) == Set(StageTrace.Stage.allCases.map(\.rawValue)))
+        let document = try LoopbackHTTP.get(port: port, path: "/debug/stages").body
+        let validation = try PayloadScripts.validate(documents: [("debug-stages", document)])
+        #expect(validation.status == 0, "\(validation.output)\(validation.errors)")
         #expect(counts.values.allSatisfy { $0 > 0 }, "\(counts)")
 
         let reset = try LoopbackHTTP.get(port: port, path: "/debug/stages?reset=1")

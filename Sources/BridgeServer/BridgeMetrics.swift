@@ -31,6 +31,9 @@ public final class BridgeMetrics: Sendable {
     public let spoolDropped: CoreMetrics.Counter
     private let commands: [String: CoreMetrics.Counter]
     public let connectionsRefused: CoreMetrics.Counter
+    /// `cctr_connections_held`: connections that sent no valid frame, held unread by the
+    /// `Tarpit` until they are closed.
+    public let connectionsHeld: CoreMetrics.Gauge
     /// `cctr_udp_datagrams_dropped_total`: datagrams over their source address's byte budget,
     /// dropped unparsed.
     public let udpDatagramsDropped: CoreMetrics.Counter
@@ -95,6 +98,7 @@ public final class BridgeMetrics: Sendable {
             ($0, CoreMetrics.Counter(label: "cctr_commands_total", dimensions: [("status", $0)], factory: factory))
         })
         connectionsRefused = CoreMetrics.Counter(label: "cctr_connections_refused_total", dimensions: [], factory: factory)
+        connectionsHeld = CoreMetrics.Gauge(label: "cctr_connections_held", dimensions: [], factory: factory)
         udpDatagramsDropped = CoreMetrics.Counter(label: "cctr_udp_datagrams_dropped_total", dimensions: [], factory: factory)
         acceptErrors = Dictionary(uniqueKeysWithValues: Self.acceptErrorReasons.map {
             ($0, CoreMetrics.Counter(label: "cctr_accept_errors_total", dimensions: [("reason", $0)], factory: factory))

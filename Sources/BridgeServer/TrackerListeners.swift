@@ -17,6 +17,7 @@ public final class TrackerListeners: Sendable {
     private let bindings: UDPBindings?
     private let logger: Logger
     private let limiter: ConnectionLimiter
+    private let tarpit = Tarpit()
     private let channels = Mutex<[any Channel]>([])
     private let connections = OpenChannels()
 
@@ -78,6 +79,7 @@ public final class TrackerListeners: Sendable {
         let settings = self.settings
         let instance = self.instance
         let limiter = self.limiter
+        let tarpit = self.tarpit
         let logger = self.logger
         let connections = self.connections
         return try await ServerBootstrap(group: group)
@@ -128,8 +130,8 @@ public final class TrackerListeners: Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(TrackerTCPHandler(
-                        context: context, hub: hub, settings: settings, peer: peer, ip: ip, instance: instance,
-                        wallClock: WallClock.milliseconds
+                        context: context, hub: hub, settings: settings, tarpit: tarpit, peer: peer, ip: ip,
+                        instance: instance, wallClock: WallClock.milliseconds
                     ))
                 }
             }

@@ -11,8 +11,8 @@ import NIOCore
 ///   withholding the `read` that NIO asks for after each read (as postgres-nio does), so
 ///   nothing is buffered: excess bytes wait in the kernel and then in the device;
 /// - a connection that sends more than two maximum frames of bytes without one valid frame
-///   is closed, counted and logged: it is not a tracker, and reading it costs every tracker
-///   on its event loop;
+///   is counted and logged, then held unread in the `Tarpit` and closed: it is not a
+///   tracker, and reading it costs every tracker on its event loop;
 /// - a connection that completes no frame for `--idle-timeout` is closed (bytes alone do
 ///   not count: a slow loris never completes one).
 ///
@@ -30,6 +30,7 @@ final class TrackerTCPHandler: ChannelDuplexHandler {
     private var pipeline: ConnectionPipeline
     private let hub: DeviceHub
     private let settings: ListenerSettings
+    private let tarpit: Tarpit
     private let ip: String
     private let wallClock: @Sendable () -> Int64
     /// Bytes without a valid frame past which the connection is closed.
@@ -43,19 +44,23 @@ final class TrackerTCPHandler: ChannelDuplexHandler {
     private var paused = false
     /// NIO asked to read while reading was paused: read once the pause ends.
     private var readWithheld = false
+    /// No more input is read or handled: the connection is closing, or held in the tarpit.
     private var closing = false
+    private var heldInTarpit = false
     private var resumeTask: Scheduled<Void>?
     private var heldTick: Scheduled<Void>?
     private var idleCheck: Scheduled<Void>?
+    private var tarpitRelease: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
     init(
-        context: ConnectionPipeline.Context, hub: DeviceHub, settings: ListenerSettings, peer: String, ip: String, instance: String,
-        wallClock: @escaping @Sendable () -> Int64
+        context: ConnectionPipeline.Context, hub: DeviceHub, settings: ListenerSettings, tarpit: Tarpit, peer: String, ip: String,
+        instance: String, wallClock: @escaping @Sendable () -> Int64
     ) {
         pipeline = ConnectionPipeline(context: context, source: PayloadSource(transport: .tcp, peer: peer, instance: instance))
         self.hub = hub
         self.settings = settings
+        self.tarpit = tarpit
         self.ip = ip
         self.wallClock = wallClock
         garbageLimit = 2 * context.codec.maxFrameBytes
@@ -93,7 +98,7 @@ final class TrackerTCPHandler: ChannelDuplexHandler {
         } else {
             bytesWithoutFrame += buffer.readableBytes
             if bytesWithoutFrame > garbageLimit {
-                close(context: context, reason: .noValidFrame, detail: "\(bytesWithoutFrame) bytes without a valid frame")
+                reject(context: context)
                 return
             }
         }
@@ -121,6 +126,11 @@ final class TrackerTCPHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimers()
+        if heldInTarpit {
+            heldInTarpit = false
+            tarpit.leave()
+            hub.metrics.connectionsHeld.record(tarpit.count)
+        }
         let now = wallClock()
         pipeline.close(at: now, into: &outputs)
         deliver(now: now)
@@ -135,7 +145,7 @@ final class TrackerTCPHandler: ChannelDuplexHandler {
     /// NIO asks for the next read after every read (autoRead); while paused the request is
     /// kept and honoured when the pause ends, so the socket is not polled meanwhile.
     func read(context: ChannelHandlerContext) {
-        if paused {
+        if paused || closing {
             readWithheld = true
         } else {
             context.read()
@@ -175,11 +185,37 @@ final class TrackerTCPHandler: ChannelDuplexHandler {
         outputs.removeAll(keepingCapacity: true)
     }
 
-    private func close(context: ChannelHandlerContext, reason: ConnectionCloseReason, detail: String) {
+    /// Closes now, or after `milliseconds` without reading another byte meanwhile; counted
+    /// and logged now either way.
+    private func close(context: ChannelHandlerContext, reason: ConnectionCloseReason, detail: String, after milliseconds: Int64 = 0) {
         guard !closing else { return }
         closing = true
         hub.closedConnection(reason, peer: pipeline.source.peer, ip: ip, deviceID: pipeline.deviceID, detail: detail, now: wallClock())
-        context.close(promise: nil)
+        guard milliseconds > 0 else {
+            context.close(promise: nil)
+            return
+        }
+        cancelTimers()
+        let channel = context.channel
+        tarpitRelease = context.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Not a tracker: counted and logged now, then held unread for the tarpit's time and
+    /// closed, or closed at once when the tarpit is full.
+    private func reject(context: ChannelHandlerContext) {
+        guard tarpit.enter() else {
+            close(context: context, reason: .noValidFrame, detail: "\(bytesWithoutFrame) bytes without a valid frame")
+            return
+        }
+        heldInTarpit = true
+        hub.metrics.connectionsHeld.record(tarpit.count)
+        let hold = min(tarpit.holdMilliseconds, settings.idleTimeout)
+        close(
+            context: context, reason: .noValidFrame,
+            detail: "\(bytesWithoutFrame) bytes without a valid frame; held unread for \(hold) ms before closing",
+            after: hold)
     }
 
     /// Stops reading for a while; bytes wait in the socket buffers, then in the device.
@@ -252,6 +288,7 @@ final class TrackerTCPHandler: ChannelDuplexHandler {
         idleCheck?.cancel()
         heldTick?.cancel()
         resumeTask?.cancel()
+        tarpitRelease?.cancel()
     }
 
     private func monotonicMilliseconds(_ eventLoop: any EventLoop) -> Int64 {

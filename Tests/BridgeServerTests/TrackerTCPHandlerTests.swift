@@ -29,15 +29,15 @@ import Testing
         let counter = ReadCounter()
         let channel: EmbeddedChannel
 
-        init(settings: ListenerSettings, limits: DeviceSession.Limits = DeviceSession.Limits()) throws {
+        init(settings: ListenerSettings, limits: DeviceSession.Limits = DeviceSession.Limits(), tarpit: Tarpit = Tarpit()) throws {
             harness = try HubHarness()
             var context = harness.pipelineContext
             context.limits = limits
             let loop = EmbeddedEventLoop()
             self.loop = loop
             let handler = TrackerTCPHandler(
-                context: context, hub: harness.hub, settings: settings, peer: "198.51.100.7:40112", ip: "198.51.100.7",
-                instance: "main", wallClock: { Self.epoch + Int64(loop.now.uptimeNanoseconds / 1_000_000) }
+                context: context, hub: harness.hub, settings: settings, tarpit: tarpit, peer: "198.51.100.7:40112",
+                ip: "198.51.100.7", instance: "main", wallClock: { Self.epoch + Int64(loop.now.uptimeNanoseconds / 1_000_000) }
             )
             channel = EmbeddedChannel(handlers: [counter, handler], loop: loop)
             try channel.connect(to: SocketAddress(ipAddress: "198.51.100.7", port: 40112)).wait()
@@ -119,32 +119,77 @@ import Testing
         #expect(connection.counter.reads == 1)
     }
 
-    /// More than two maximum frames (2 × 1024 bytes) without a valid frame closes the
-    /// connection, once, counted by reason; a valid frame starts the count again.
-    @Test func garbageWithoutAValidFrameClosesTheConnection() throws {
-        let connection = try Connection(settings: ListenerSettings(frameRateLimit: 0, bytesPerSecond: 0))
+    /// More than two maximum frames (2 × 1024 bytes) without a valid frame rejects the
+    /// connection, once, counted by reason when it happens; a valid frame starts the count
+    /// again. The rejected connection is held unread for the tarpit's 10 s, then closed.
+    @Test func garbageWithoutAValidFrameIsHeldUnreadThenClosed() throws {
+        let tarpit = Tarpit()
+        let connection = try Connection(settings: ListenerSettings(frameRateLimit: 0, bytesPerSecond: 0), tarpit: tarpit)
         let junk = Array(repeating: UInt8(ascii: "x"), count: 2000)
         try connection.send(junk)
         try connection.send(SequencedFleet.login("GOOD00000000001"))
         try connection.send(junk)
         try connection.send(Array(repeating: 0x00, count: 48))
-        #expect(connection.channel.isActive, "2048 bytes since the last valid frame must still be allowed")
+        #expect(connection.harness.metric(#"cctr_connections_closed_total{reason="no valid frame"}"#) == 0,
+                "2048 bytes since the last valid frame must still be allowed")
+        connection.askToRead()
+        #expect(connection.counter.reads == 1)
         try connection.send([0xFF])
-        #expect(!connection.channel.isActive, "2049 bytes without a valid frame left the connection open")
+        #expect(connection.harness.metric(#"cctr_connections_closed_total{reason="no valid frame"}"#) == 1,
+                "2049 bytes without a valid frame were not counted")
+        #expect(tarpit.count == 1)
+        #expect(connection.harness.metric("cctr_connections_held") == 1)
+        connection.askToRead()
+        connection.advance(milliseconds: 9_999)
+        #expect(connection.counter.reads == 1, "a held connection was read again")
+        #expect(connection.channel.isActive)
+        connection.advance(milliseconds: 1)
+        #expect(!connection.channel.isActive, "still open 10 s after it was rejected")
+        #expect(tarpit.count == 0)
+        #expect(connection.harness.metric("cctr_connections_held") == 0)
         #expect(connection.harness.metric(#"cctr_connections_closed_total{reason="no valid frame"}"#) == 1)
         #expect(connection.positions == 1)
     }
 
+    /// With every place in the tarpit taken, a rejected connection is closed at once: a
+    /// client that does not wait for its connections cannot pile up held descriptors.
+    @Test func aFullTarpitClosesAtOnce() throws {
+        let tarpit = Tarpit(holdMilliseconds: 10_000, capacity: 1)
+        let settings = ListenerSettings(frameRateLimit: 0, bytesPerSecond: 0)
+        let first = try Connection(settings: settings, tarpit: tarpit)
+        let second = try Connection(settings: settings, tarpit: tarpit)
+        let junk = Array(repeating: UInt8(ascii: "x"), count: 2049)
+        try first.send(junk)
+        try second.send(junk)
+        #expect(first.channel.isActive)
+        #expect(!second.channel.isActive, "a connection waited beyond the tarpit's capacity")
+        #expect(second.harness.metric(#"cctr_connections_closed_total{reason="no valid frame"}"#) == 1)
+        first.advance(milliseconds: 10_000)
+        #expect(!first.channel.isActive)
+        #expect(tarpit.count == 0)
+    }
+
+    /// The hold never outlasts `--idle-timeout`, the time any silent connection may stay.
+    @Test func theHoldIsCappedByTheIdleTimeout() throws {
+        let connection = try Connection(settings: ListenerSettings(idleTimeout: 3_000, frameRateLimit: 0, bytesPerSecond: 0))
+        try connection.send(Array(repeating: UInt8(ascii: "x"), count: 2049))
+        connection.advance(milliseconds: 2_999)
+        #expect(connection.channel.isActive)
+        connection.advance(milliseconds: 1)
+        #expect(!connection.channel.isActive)
+    }
+
     /// An endless frame is the same: past 2 × `--max-frame-bytes` without a terminator the
-    /// connection goes, whatever its first bytes promised.
-    @Test func anEndlessFrameClosesTheConnection() throws {
+    /// connection is rejected, whatever its first bytes promised.
+    @Test func anEndlessFrameIsRejected() throws {
         let connection = try Connection(settings: ListenerSettings(frameRateLimit: 0, bytesPerSecond: 0))
         try connection.send("*150817160254UB05")
-        for _ in 0..<3 where connection.channel.isActive {
+        for _ in 0..<3 where connection.harness.metric(#"cctr_connections_closed_total{reason="no valid frame"}"#) == 0 {
             try connection.send(Array(repeating: UInt8(ascii: "7"), count: 1024))
         }
-        #expect(!connection.channel.isActive)
         #expect(connection.harness.metric(#"cctr_connections_closed_total{reason="no valid frame"}"#) == 1)
+        connection.advance(milliseconds: 10_000)
+        #expect(!connection.channel.isActive)
     }
 
     /// The idle timeout counts from the last complete frame: a slow loris dripping bytes that

@@ -92,7 +92,7 @@ class Broker:
         conf = os.path.join(WORK, "mosquitto.conf")
         with open(conf, "w") as f:
             f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-                    "max_queued_messages 0\nmax_inflight_messages 0\npersistence false\n"
+                    "max_queued_messages 0\nmax_inflight_messages 0\npersistence false\nset_tcp_nodelay true\n"
                     "log_dest none\n")
         self.process = subprocess.Popen(["mosquitto", "-c", conf])
         wait_for_port(self.port)

@@ -39,6 +39,7 @@ if [ -z "${CCTR_MQTT_URL:-}" ]; then
 listener $port 127.0.0.1
 allow_anonymous true
 max_queued_messages 0
+set_tcp_nodelay true
 CONF
     /usr/sbin/mosquitto -c "$run/mosquitto.conf" >"$run/mosquitto.log" 2>&1 &
     pids+=($!)

@@ -104,7 +104,7 @@ def start_broker():
     port = free_port()
     conf = os.path.join(WORK, "mosquitto.conf")
     with open(conf, "w") as f:
-        f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n"
+        f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nset_tcp_nodelay true\n"
                 "persistence false\nlog_dest none\n")
     process = spawn(["mosquitto", "-c", conf])
     wait_until("mosquitto listening", lambda: port_open(port))

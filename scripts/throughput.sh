@@ -20,7 +20,7 @@ for mode in memory never interval always; do
     mqtt_port=$(free_port)
     tcp_port=$(free_port)
     metrics_port=$(free_port)
-    printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n' "$mqtt_port" > "$work/mosquitto.conf"
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nset_tcp_nodelay true\n' "$mqtt_port" > "$work/mosquitto.conf"
     [ "$(id -u)" = 0 ] && echo "user root" >> "$work/mosquitto.conf"
     mosquitto -c "$work/mosquitto.conf" > "$work/mosquitto.log" 2>&1 &
     broker=$!

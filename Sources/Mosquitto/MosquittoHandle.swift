@@ -196,6 +196,10 @@ final class MosquittoHandle: @unchecked Sendable {
         try check(mosquitto_threaded_set(mosq, true))
         let window = Int32(clamping: min(max(configuration.maxInflight, 1), Int(UInt16.max)))
         try check(mosquitto_int_option(mosq, MOSQ_OPT_SEND_MAXIMUM, window))
+        // Nagle's algorithm holds a small PUBLISH until the broker acknowledges the previous
+        // segment, and the broker's kernel delays that acknowledgement up to 40 ms when it
+        // has nothing to send: a burst of publishes then waits for PUBACKs in steps of 40 ms.
+        try check(mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1))
         if let username = configuration.username {
             try check(mosquitto_username_pw_set(mosq, username, configuration.password))
         }

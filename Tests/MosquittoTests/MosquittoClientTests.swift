@@ -33,6 +33,38 @@ struct MosquittoClientTests {
         #expect(running.disconnections.first.map { $0 == nil } == true, "clean disconnect has no reason")
     }
 
+    /// The client's socket to the broker, found among this process's descriptors by its
+    /// peer, has Nagle's algorithm off: with it on, a burst of publishes waits up to 40 ms for
+    /// the broker's delayed acknowledgement.
+    @Test("the broker connection sends without Nagle's delay (TCP_NODELAY)")
+    func brokerConnectionHasNoDelay() async throws {
+        let broker = try MosquittoBroker()
+        let running = try RunningClient(RunningClient.configuration(broker: broker))
+        try await running.waitForConnections(1)
+        let sockets = Self.descriptorsConnected(toPort: broker.port)
+        #expect(sockets.count == 1, "expected one connection to the broker, found \(sockets.count)")
+        for descriptor in sockets {
+            var flag: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            #expect(getsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &flag, &length) == 0)
+            #expect(flag == 1, "TCP_NODELAY is off on the broker connection")
+        }
+        try await running.shutdown()
+    }
+
+    /// Descriptors of this process whose TCP peer is 127.0.0.1:`port`.
+    static func descriptorsConnected(toPort port: Int) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return entries.compactMap(Int32.init).filter { descriptor in
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(descriptor, $0, &length) }
+            }
+            return named == 0 && address.sin_family == sa_family_t(AF_INET) && Int(UInt16(bigEndian: address.sin_port)) == port
+        }
+    }
+
     @Test("a broker that refuses MQTT 5 gets MQTT 3.1.1")
     func fallsBackToV311() async throws {
         let broker = try FakeV311Broker()

@@ -8,7 +8,8 @@ import Glibc
 /// A real `/usr/sbin/mosquitto` on a free 127.0.0.1 port, for tests.
 ///
 /// Its config avoids the defaults that make tests lie: `max_queued_messages 0` (the default
-/// 1000 silently drops QoS 1 messages for slow subscribers) and, with `persistence`, a save
+/// 1000 silently drops QoS 1 messages for slow subscribers), `set_tcp_nodelay true` (as
+/// deploy/mosquitto recommends: Nagle's algorithm adds up to 40 ms per PUBACK), and, with `persistence`, a save
 /// every second into the broker's own temporary directory. Running as root it keeps root
 /// (`user root`) instead of dropping to `mosquitto`, which could not write that directory.
 /// The process is killed and the directory removed in `deinit`, so nothing outlives a test.
@@ -140,6 +141,7 @@ public final class MosquittoBroker: Sendable {
             "listener \(port) 127.0.0.1",
             "allow_anonymous \(allowAnonymous)",
             "max_queued_messages 0",
+            "set_tcp_nodelay true",
             "log_dest file \(directory.path)/mosquitto.log",
         ] + settings
         if getuid() == 0 { lines.append("user root") }

@@ -38,7 +38,8 @@ public final class BridgeMetrics: Sendable {
     /// dropped unparsed.
     public let udpDatagramsDropped: CoreMetrics.Counter
     /// `cctr_accept_errors_total{reason}`: accepts that failed for lack of descriptors,
-    /// `EMFILE` (this process's limit) or `ENFILE` (the system's).
+    /// `EMFILE` (this process's limit) or `ENFILE` (the system's), or of kernel memory
+    /// (`ENOBUFS`, `ENOMEM`).
     private let acceptErrors: [String: CoreMetrics.Counter]
     /// `cctr_connections_closed_total{reason}`: device connections the bridge closed itself.
     private let connectionsClosed: [ConnectionCloseReason: CoreMetrics.Counter]
@@ -127,7 +128,7 @@ public final class BridgeMetrics: Sendable {
         commands[status]?.increment()
     }
 
-    public static let acceptErrorReasons = ["EMFILE", "ENFILE"]
+    public static let acceptErrorReasons = ["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]
 
     public func acceptFailed(reason: String) {
         acceptErrors[reason]?.increment()

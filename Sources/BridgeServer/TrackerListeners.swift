@@ -97,11 +97,8 @@ public final class TrackerListeners: Sendable {
             // that the kernel copies and then frees at close.
             .serverChannelOption(.socketOption(.so_rcvbuf), value: 16_384)
             .serverChannelInitializer { channel in
-                // The classic bootstrap, unlike NIO's async one, adds no accept backoff: at the
-                // open-file limit its accept loop would spin on EMFILE at a full core.
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        AcceptErrorObserver(metrics: hub.metrics, logger: logger), AcceptBackoffHandler(shouldForwardIOErrorCaught: false))
+                    try channel.pipeline.syncOperations.addHandler(AcceptFailureHandler(metrics: hub.metrics, logger: logger))
                 }
             }
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
@@ -188,36 +185,4 @@ private final class OpenChannels: Sendable {
     }
 
     var all: [any Channel] { channels.withLock { Array($0.values) } }
-}
-
-/// Counts and logs accepts that fail for lack of descriptors. NIO backs the accept loop off
-/// by itself, so without this a bridge at its open-file limit stops taking trackers (they
-/// wait in the kernel's backlog) with no log line and no metric. One line per 10 s at most.
-private final class AcceptErrorObserver: ChannelInboundHandler {
-    typealias InboundIn = any Channel
-
-    private let metrics: BridgeMetrics
-    private let logger: Logger
-    private var limiter = LogLimiter()
-
-    init(metrics: BridgeMetrics, logger: Logger) {
-        self.metrics = metrics
-        self.logger = logger
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let code = (error as? IOError)?.errnoCode, code == EMFILE || code == ENFILE {
-            let reason = code == EMFILE ? "EMFILE" : "ENFILE"
-            metrics.acceptFailed(reason: reason)
-            if let suppressed = limiter.admit(reason, now: Int64(context.eventLoop.now.uptimeNanoseconds / 1_000_000)) {
-                let message: Logger.Message = if code == EMFILE {
-                    "open-file limit reached (\(OpenFileLimit.current().map { "\($0.soft)" } ?? "unknown")): raise LimitNOFILE or ulimit -n"
-                } else {
-                    "the system's open-file table is full (ENFILE): raise fs.file-max or close other processes' files"
-                }
-                logger.warning(message, metadata: ["suppressed": "\(suppressed)", "listener": "\(context.channel.localAddress.map { "\($0)" } ?? "?")"])
-            }
-        }
-        context.fireErrorCaught(error)
-    }
 }

@@ -7,6 +7,8 @@
 #   4. the status page in headless Chromium against a live bridge (scripts/browser_test.py)
 #   5. two bridges on one Mosquitto, a two-node RabbitMQ and a two-node ejabberd cluster
 #      (scripts/cluster-test.sh: command routing, hand-over, broker failover)
+#   6. 100 good trackers beside five phases of attack, 20 s each, against a release build
+#      (scripts/hostile-test.sh: p99, connects and loss, the targets of docs/threat-model.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -26,3 +28,4 @@ python3 scripts/validate_payloads.py --examples
 scripts/check_deploy.sh
 python3 scripts/browser_test.py --bridge .build/debug/cctr-bridge
 scripts/cluster-test.sh
+scripts/hostile-test.sh

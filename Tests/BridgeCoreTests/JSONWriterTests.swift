@@ -16,6 +16,29 @@ import Testing
         #expect(String(decoding: w.bytes, as: UTF8.self) == expected)
     }
 
+    /// A value whose scaled form does not fit 64 bits would trap in the conversion: null instead.
+    @Test func numbersTooLargeForTheirDecimalsAreNull() {
+        var w = JSONWriter()
+        w.beginArray()
+        w.number(1e300, decimals: 6)
+        w.number(-9.3e11, decimals: 7)
+        w.number(.infinity, decimals: 1)
+        w.number(9.2e11, decimals: 7)
+        w.endArray()
+        #expect(String(decoding: w.bytes, as: UTF8.self) == "[null,null,null,920000000000.0]")
+    }
+
+    @Test func integersAtTheLimits() {
+        var w = JSONWriter()
+        w.beginArray()
+        for value: Int64 in [.min, -1, 0, 9, 10, 1_000_000, .max] {
+            w.integer(value)
+        }
+        w.endArray()
+        #expect(String(decoding: w.bytes, as: UTF8.self)
+            == "[-9223372036854775808,-1,0,9,10,1000000,9223372036854775807]")
+    }
+
     @Test func stringsAreEscapedAndRoundTrip() throws {
         let nasty = "quote\" backslash\\ newline\n tab\t nul\u{0} bell\u{7} del\u{7F} é 漢字 😀"
         var w = JSONWriter()

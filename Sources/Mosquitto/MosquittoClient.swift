@@ -94,8 +94,12 @@ public final class MosquittoClient: Sendable, Service {
             await withGracefulShutdownHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     core.state.withLock { $0.finishWaiters.append(continuation) }
-                    let thread = Thread { self.connectionLoop() }
-                    thread.name = "mosquitto-loop"
+                    // Named from inside: on Linux, Foundation passes `Thread.name` to the OS only
+                    // for the current thread, and `top -H` and `perf` should show this one.
+                    let thread = Thread {
+                        Thread.current.name = "cctr-mqtt-loop"
+                        self.connectionLoop()
+                    }
                     thread.start()
                 }
             } onGracefulShutdown: {

@@ -91,6 +91,9 @@ public final class Spool: Sendable {
             )
             self.core = core
             let flusherThread = Thread {
+                // Named from inside: on Linux, Foundation passes `Thread.name` to the OS only for
+                // the current thread (and the OS keeps 15 bytes).
+                Thread.current.name = "cctr-spool"
                 var flusher = SpoolFlusher(
                     core: core, directory: directory, configuration: configuration,
                     directoryDescriptor: directoryDescriptor, acknowledgementDescriptor: acknowledgement,
@@ -99,7 +102,6 @@ public final class Spool: Sendable {
                 )
                 flusher.run()
             }
-            flusherThread.name = "cctr-spool-flusher"
             flusherThread.start()
         } catch {
             for descriptor in descriptors {

@@ -20,7 +20,7 @@ import Synchronization
 /// them itself), then hands the failed ones out again, so per-device order is kept.
 public final class PublishPipeline: MessageSink, Service, Sendable {
     private struct Ingress: Sendable {
-        var queue: Deque<[UInt8]> = []
+        var queue: Deque<PreparedRecord> = []
         var closed = false
         /// The appender holds a batch it has not appended yet: direct appends would overtake it.
         var appending = false
@@ -71,8 +71,15 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
     public var isCongested: Bool { congested.load(ordering: .relaxed) }
 
     public func submit(_ message: OutboundMessage) {
-        let record = SpoolRecord(message, acceptedAt: WallClock.milliseconds()).encoded()
         let spool = self.spool
+        let record: PreparedRecord
+        do {
+            // Outside the ingress lock: the checksum covers the whole record.
+            record = try spool.prepare(SpoolRecord(message, acceptedAt: WallClock.milliseconds()).encoded())
+        } catch {
+            appendFailed(error)
+            return
+        }
         let trace = self.trace
         var failure: (any Error)?
         ingress.update { state in
@@ -97,10 +104,12 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
             state.queue.append(record)
             if state.queue.count == Self.ingressLimit { congested.store(true, ordering: .relaxed) }
         }
-        if let failure {
-            appendFailures.add(1, ordering: .relaxed)
-            logger.error("spool append failed; message lost", metadata: ["error": "\(failure)", "count": "1"])
-        }
+        if let failure { appendFailed(failure) }
+    }
+
+    private func appendFailed(_ error: any Error) {
+        appendFailures.add(1, ordering: .relaxed)
+        logger.error("spool append failed; message lost", metadata: ["error": "\(error)", "count": "1"])
     }
 
     /// Tells the pipeline the broker connection's state (from the client's event stream).
@@ -183,7 +192,7 @@ public final class PublishPipeline: MessageSink, Service, Sendable {
         }
     }
 
-    private func nextBatch() async throws(CancellationError) -> (Deque<[UInt8]>, Bool) {
+    private func nextBatch() async throws(CancellationError) -> (Deque<PreparedRecord>, Bool) {
         try await ingress.wait { [self] state in
             guard !state.queue.isEmpty || state.closed else { return nil }
             defer {

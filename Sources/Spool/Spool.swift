@@ -120,16 +120,31 @@ public final class Spool: Sendable {
     /// spool is full in `block` mode it suspends until room frees up; cancelling that wait
     /// throws `CancellationError` and appends nothing.
     public func append(_ record: [UInt8]) async throws -> SpoolEntryID {
-        let recordCRC = try checked(record)
-        if let id = try appendAtOnce(record, recordCRC: recordCRC) { return id }
-        return try await appendSuspending(record, recordCRC: recordCRC)
+        try await append(prepare(record))
+    }
+
+    /// `append` for a record prepared earlier.
+    public func append(_ record: PreparedRecord) async throws -> SpoolEntryID {
+        if let id = try appendAtOnce(record.bytes, recordCRC: record.crc) { return id }
+        return try await appendSuspending(record.bytes, recordCRC: record.crc)
+    }
+
+    /// Checks the record's size and computes its checksum, the part of appending that needs no
+    /// lock: callers that append under a lock of their own prepare first.
+    public func prepare(_ record: [UInt8]) throws -> PreparedRecord {
+        PreparedRecord(bytes: record, crc: try checked(record))
     }
 
     /// Appends the record if that needs no waiting, from any thread: returns `nil`, appending
     /// nothing, when `append` would suspend (the sync of `always` mode on disk, or a full spool
     /// in `block` mode). Lets a caller skip a task hop per record on the hot path.
     public func appendIfImmediate(_ record: [UInt8]) throws -> SpoolEntryID? {
-        try appendAtOnce(record, recordCRC: try checked(record))
+        try appendIfImmediate(prepare(record))
+    }
+
+    /// `appendIfImmediate` for a record prepared earlier.
+    public func appendIfImmediate(_ record: PreparedRecord) throws -> SpoolEntryID? {
+        try appendAtOnce(record.bytes, recordCRC: record.crc)
     }
 
     /// The record's CRC (0 in memory), or `recordTooLarge`.
@@ -156,7 +171,7 @@ public final class Spool: Sendable {
     /// Appends records in order. In `always` mode it returns once all of them are synced,
     /// and they share the syncs: the bridge's appender hands over everything that arrived
     /// since its last call, so a busy bridge pays one `fdatasync` per batch, not per record.
-    public func append(contentsOf records: [[UInt8]]) async throws {
+    public func append(contentsOf records: [PreparedRecord]) async throws {
         guard let last = records.last else { return }
         for record in records.dropLast() {
             try await appendWithoutWaitingForSync(record)
@@ -166,15 +181,14 @@ public final class Spool: Sendable {
 
     /// Like `append`, but in `always` mode it does not wait for the sync (a later `append`
     /// of the same task does, and syncs are in order).
-    private func appendWithoutWaitingForSync(_ record: [UInt8]) async throws {
-        let recordCRC = try checked(record)
+    private func appendWithoutWaitingForSync(_ record: PreparedRecord) async throws {
         let outcome = core.withState { state, effects in
-            state.append(record, recordCRC: recordCRC, effects: &effects)
+            state.append(record.bytes, recordCRC: record.crc, effects: &effects)
         }
         switch outcome {
         case .appended: return
         case .failed(let error): throw error
-        case .full: _ = try await appendSuspending(record, recordCRC: recordCRC)
+        case .full: _ = try await appendSuspending(record.bytes, recordCRC: record.crc)
         }
     }
 

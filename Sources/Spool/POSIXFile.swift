@@ -40,8 +40,12 @@ enum POSIXFile {
         _ = systemClose(descriptor)
     }
 
-    /// Writes all of `bytes[from...]`; on failure, `from` tells how far it got.
-    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8], from: inout Int, path: String) throws(SpoolError) {
+    /// Writes all of `bytes[from...]`; on failure, `from` tells how far it got. `path` names
+    /// the file in the error only: an autoclosure, because the flusher derives it from the
+    /// segment number, which cost more than the write call itself at low rates.
+    static func writeAll(
+        _ descriptor: Int32, _ bytes: [UInt8], from: inout Int, path: @autoclosure () -> String
+    ) throws(SpoolError) {
         while from < bytes.count {
             let written = bytes.withUnsafeBytes { buffer in
                 systemWrite(descriptor, buffer.baseAddress! + from, buffer.count - from)
@@ -51,7 +55,7 @@ enum POSIXFile {
             } else if written < 0 && errno == EINTR {
                 continue
             } else {
-                throw .io(operation: "write", path: path, errno: written < 0 ? errno : EIO)
+                throw .io(operation: "write", path: path(), errno: written < 0 ? errno : EIO)
             }
         }
     }
@@ -107,14 +111,15 @@ enum POSIXFile {
         return bytes
     }
 
-    static func dataSync(_ descriptor: Int32, path: String) throws(SpoolError) {
+    /// `path` is for the error only, as in `writeAll`.
+    static func dataSync(_ descriptor: Int32, path: @autoclosure () -> String) throws(SpoolError) {
         #if os(Linux)
         let result = fdatasync(descriptor)
         #else
         let result = fsync(descriptor)
         #endif
         if result != 0 {
-            throw .io(operation: "fdatasync", path: path, errno: errno)
+            throw .io(operation: "fdatasync", path: path(), errno: errno)
         }
     }
 

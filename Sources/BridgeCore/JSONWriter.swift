@@ -136,29 +136,25 @@ public struct JSONWriter: Sendable {
 
     /// `YYYY-MM-DDTHH:MM:SSZ` (the contract's `fix_time` and `device_time`).
     public mutating func timestamp(seconds: Int64) {
-        let comma = separator()
-        let civil = CivilDateTime(secondsSinceEpoch: seconds)
-        render(capacity: Scratch.timestampCapacity) { out in
-            if comma { out.put(UInt8(ascii: ",")) }
-            out.put(UInt8(ascii: "\""))
-            out.putDate(civil)
-            out.put(UInt8(ascii: "Z"))
-            out.put(UInt8(ascii: "\""))
-        }
+        timestamp(CivilDateTime(secondsSinceEpoch: seconds), millis: nil)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.sssZ` (the contract's `received_at`, `at` and similar).
     public mutating func timestamp(milliseconds: Int64) {
-        let comma = separator()
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
-        let millis = Int(milliseconds - seconds * 1000)
-        let civil = CivilDateTime(secondsSinceEpoch: seconds)
+        timestamp(CivilDateTime(secondsSinceEpoch: seconds), millis: Int(milliseconds - seconds * 1000))
+    }
+
+    private mutating func timestamp(_ civil: CivilDateTime, millis: Int?) {
+        let comma = separator()
         render(capacity: Scratch.timestampCapacity) { out in
             if comma { out.put(UInt8(ascii: ",")) }
             out.put(UInt8(ascii: "\""))
             out.putDate(civil)
-            out.put(UInt8(ascii: "."))
-            out.putDigits(millis, width: 3)
+            if let millis {
+                out.put(UInt8(ascii: "."))
+                out.putDigits(millis, width: 3)
+            }
             out.put(UInt8(ascii: "Z"))
             out.put(UInt8(ascii: "\""))
         }

@@ -47,11 +47,21 @@ public final class StageTrace: Sendable {
     }
 
     private let slots: [Slot] = Stage.allCases.map { _ in Slot() }
-    /// When each record entered the spool, by spool sequence, until the publisher takes it.
-    /// Bounded: a spool backlog beyond `pendingLimit` records is not traced (the publisher
-    /// then finds no entry and records nothing for `spool_wait`).
-    private let appended = Mutex<[UInt64: UInt64]>([:])
+    /// When each record entered the spool, by spool sequence, until the publisher takes it;
+    /// and when the publisher took a record whose append was not noted yet. The spool wakes
+    /// the publisher before `appended` is called, so on a busy machine the publisher can take
+    /// a record first: whichever side comes second records the sample.
+    private struct Pending {
+        /// Bounded: a spool backlog beyond `pendingLimit` records is not traced.
+        var appended: [UInt64: UInt64] = [:]
+        /// Also holds records whose append is never noted (batched by the appender, replayed
+        /// from an earlier run), so it is emptied whenever it reaches `takenEarlyLimit`.
+        var takenEarly: [UInt64: UInt64] = [:]
+    }
+
+    private let pending = Mutex(Pending())
     static let pendingLimit = 1_000_000
+    static let takenEarlyLimit = 4096
 
     public init() {}
 
@@ -74,16 +84,24 @@ public final class StageTrace: Sendable {
 
     /// Notes that spool record `sequence` was appended at `time`.
     func appended(sequence: UInt64, at time: UInt64) {
-        appended.withLock { pending in
-            if pending.count < Self.pendingLimit { pending[sequence] = time }
+        let takenAt = pending.withLock { pending -> UInt64? in
+            if let takenAt = pending.takenEarly.removeValue(forKey: sequence) { return takenAt }
+            if pending.appended.count < Self.pendingLimit { pending.appended[sequence] = time }
+            return nil
         }
+        // Taken before this note: it waited no longer than the note took (`record` counts 0).
+        if let takenAt { record(.spoolWait, from: time, to: takenAt) }
     }
 
     /// Records `spool_wait` for record `sequence`, taken by the publisher at `time`.
     func taken(sequence: UInt64, at time: UInt64) {
-        if let start = appended.withLock({ $0.removeValue(forKey: sequence) }) {
-            record(.spoolWait, from: start, to: time)
+        let start = pending.withLock { pending -> UInt64? in
+            if let start = pending.appended.removeValue(forKey: sequence) { return start }
+            if pending.takenEarly.count >= Self.takenEarlyLimit { pending.takenEarly.removeAll(keepingCapacity: true) }
+            pending.takenEarly[sequence] = time
+            return nil
         }
+        if let start { record(.spoolWait, from: start, to: time) }
     }
 
     /// Every stage's figures; with `reset`, starts the next measurement afresh (a benchmark

@@ -40,6 +40,18 @@ import Testing
         #expect(trace.summaries().allSatisfy { $0.count == 0 })
     }
 
+    @Test func aRecordTakenBeforeItsAppendWasNotedStillCounts() {
+        let trace = StageTrace()
+        trace.taken(sequence: 7, at: 5000)
+        trace.appended(sequence: 7, at: 6000)
+        trace.appended(sequence: 8, at: 7000)
+        trace.taken(sequence: 8, at: 9000)
+        trace.taken(sequence: 9, at: 9500)
+        let wait = trace.summaries().first { $0.stage == .spoolWait }
+        #expect(wait?.count == 2, "sequence 9 was never noted as appended")
+        #expect(wait?.max == 2, "2 µs for the record noted first, 0 for the one taken first")
+    }
+
     @Test func aLiveBridgeTimesEveryStage() async throws {
         let fixture = try await BridgeFixture.start { $0.traceStages = true }
         let port = try #require(fixture.bridge.healthPort)

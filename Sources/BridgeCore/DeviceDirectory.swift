@@ -66,14 +66,14 @@ public struct DeviceDirectory: Sendable {
     }
 
     /// Traffic from the device: refreshes `last_seen`, publishing it when the interval passed.
+    /// Called for every frame: it updates the entry in place, with one hash of the id and no
+    /// copy of the entry's strings.
     public mutating func seen(_ deviceID: String, session: SessionID, now: Int64, into actions: inout [Action]) {
-        guard var entry = online[deviceID], entry.session == session else { return }
-        entry.lastSeen = now
-        if now - entry.lastStatusAt >= statusInterval, isNewest(deviceID, entry) {
-            entry.lastStatusAt = now
-            actions.append(.publish(status(deviceID, entry, disconnectedAt: nil)))
-        }
-        online[deviceID] = entry
+        guard let index = online.index(forKey: deviceID), online.values[index].session == session else { return }
+        online.values[index].lastSeen = now
+        guard now - online.values[index].lastStatusAt >= statusInterval, isNewest(deviceID, online.values[index]) else { return }
+        online.values[index].lastStatusAt = now
+        actions.append(.publish(status(deviceID, online.values[index], disconnectedAt: nil)))
     }
 
     /// A session ended; returns whether it was the device's newest session on this instance.

@@ -19,6 +19,32 @@ import Testing
             connectedAt: epoch, lastSeen: epoch)
     }
 
+    /// Traffic refreshes `last_seen` at every frame and publishes it at most once per status
+    /// interval; another session's traffic changes nothing; the final status carries the last
+    /// frame's time.
+    @Test func trafficRefreshesLastSeenOncePerInterval() {
+        var directory = DeviceDirectory(topics: topics, statusInterval: 1_000)
+        var actions: [DeviceDirectory.Action] = []
+        directory.loggedIn("X1", session: 1, transport: .tcp, peer: "p", protocolName: "carscop", now: 0, into: &actions)
+        actions.removeAll()
+        directory.seen("X1", session: 1, now: 500, into: &actions)
+        #expect(actions.isEmpty, "within the interval")
+        directory.seen("X1", session: 1, now: 1_200, into: &actions)
+        let refresh = published(actions)
+        #expect(refresh.count == 1)
+        #expect(refresh.first?.hasPrefix("cctr/X1/status ") == true)
+        #expect(refresh.first?.contains(#""last_seen":"1970-01-01T00:00:01.200Z""#) == true, "\(refresh)")
+        actions.removeAll()
+        directory.seen("X1", session: 2, now: 5_000, into: &actions)
+        directory.seen("X1", session: 1, now: 2_100, into: &actions)
+        #expect(actions.isEmpty, "another session's traffic, then 900 ms since the refresh")
+        directory.seen("X1", session: 1, now: 2_150, into: &actions)
+        #expect(directory.ended("X1", session: 1, now: 3_000, into: &actions))
+        let final = published(actions).first { $0.hasPrefix("cctr/X1/status ") }
+        #expect(final?.contains(#""last_seen":"1970-01-01T00:00:02.150Z""#) == true, "\(String(describing: final))")
+        #expect(final?.contains(#""state":"offline""#) == true)
+    }
+
     /// The device logged in on beta while alpha's connection is still open: alpha hands over
     /// (statusSeen says so), and when its old connection ends, or at its next refresh or
     /// reconnect, it publishes nothing for the device.

@@ -125,14 +125,18 @@ public final class Spool: Sendable {
 
     /// `append` for a record prepared earlier.
     public func append(_ record: PreparedRecord) async throws -> SpoolEntryID {
-        if let id = try appendAtOnce(record.bytes, recordCRC: record.crc) { return id }
-        return try await appendSuspending(record.bytes, recordCRC: record.crc)
+        if let id = try appendIfImmediate(record) { return id }
+        return try await appendSuspending(record)
     }
 
-    /// Checks the record's size and computes its checksum, the part of appending that needs no
-    /// lock: callers that append under a lock of their own prepare first.
+    /// Checks the record's size and computes its checksum (0 in memory), the part of appending
+    /// that needs no lock: callers that append under a lock of their own prepare first.
     public func prepare(_ record: [UInt8]) throws -> PreparedRecord {
-        PreparedRecord(bytes: record, crc: try checked(record))
+        let cost = configuration.storage == .memory ? record.count : RecordFrame.headerSize + record.count
+        guard record.count <= RecordFrame.maxRecordBytes, cost <= configuration.maxBytes else {
+            throw SpoolError.recordTooLarge(size: record.count, limit: min(RecordFrame.maxRecordBytes, configuration.maxBytes))
+        }
+        return PreparedRecord(bytes: record, crc: configuration.storage == .memory ? 0 : CRC32.checksum(record))
     }
 
     /// Appends the record if that needs no waiting, from any thread: returns `nil`, appending
@@ -144,22 +148,9 @@ public final class Spool: Sendable {
 
     /// `appendIfImmediate` for a record prepared earlier.
     public func appendIfImmediate(_ record: PreparedRecord) throws -> SpoolEntryID? {
-        try appendAtOnce(record.bytes, recordCRC: record.crc)
-    }
-
-    /// The record's CRC (0 in memory), or `recordTooLarge`.
-    private func checked(_ record: [UInt8]) throws -> UInt32 {
-        let cost = configuration.storage == .memory ? record.count : RecordFrame.headerSize + record.count
-        guard record.count <= RecordFrame.maxRecordBytes, cost <= configuration.maxBytes else {
-            throw SpoolError.recordTooLarge(size: record.count, limit: min(RecordFrame.maxRecordBytes, configuration.maxBytes))
-        }
-        return configuration.storage == .memory ? 0 : CRC32.checksum(record)
-    }
-
-    private func appendAtOnce(_ record: [UInt8], recordCRC: UInt32) throws -> SpoolEntryID? {
         guard configuration.syncMode != .always || configuration.storage == .memory else { return nil }
         let outcome = core.withState { state, effects in
-            state.append(record, recordCRC: recordCRC, effects: &effects)
+            state.append(record.bytes, recordCRC: record.crc, effects: &effects)
         }
         switch outcome {
         case .appended(let sequence): return SpoolEntryID(sequence: sequence)
@@ -188,17 +179,17 @@ public final class Spool: Sendable {
         switch outcome {
         case .appended: return
         case .failed(let error): throw error
-        case .full: _ = try await appendSuspending(record.bytes, recordCRC: record.crc)
+        case .full: _ = try await appendSuspending(record)
         }
     }
 
     /// The append path that may wait: for room in `block` mode, or for the sync in `always`.
-    private func appendSuspending(_ record: [UInt8], recordCRC: UInt32) async throws -> SpoolEntryID {
+    private func appendSuspending(_ record: PreparedRecord) async throws -> SpoolEntryID {
         let id = core.withState { state, _ in state.makeWaiterID() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 core.withState { state, effects in
-                    switch state.append(record, recordCRC: recordCRC, effects: &effects) {
+                    switch state.append(record.bytes, recordCRC: record.crc, effects: &effects) {
                     case .appended(let sequence):
                         state.admitted(sequence, continuation: continuation, effects: &effects)
                     case .failed(let error):
@@ -207,7 +198,7 @@ public final class Spool: Sendable {
                         effects.appends.append((continuation, .failure(CancellationError())))
                     case .full:
                         state.appendWaiters.append(
-                            .init(id: id, record: record, recordCRC: recordCRC, continuation: continuation)
+                            .init(id: id, record: record.bytes, recordCRC: record.crc, continuation: continuation)
                         )
                     }
                 }

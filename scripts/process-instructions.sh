@@ -32,12 +32,11 @@ bin=$(swift build -c release --show-bin-path)
 work=$(mktemp -d)
 broker=""
 bridge=""
-cleanup() {
+stop_processes() {
     [ -n "$bridge" ] && kill "$bridge" 2>/dev/null || true
     [ -n "$broker" ] && kill "$broker" 2>/dev/null || true
-    rm -rf "$work"
 }
-trap cleanup EXIT
+trap 'stop_processes; rm -rf "$work"' EXIT
 # valgrind 3.19 cannot read the DWARF 5 that Swift emits; the count needs no symbols.
 strip --strip-debug -o "$work/cctr-bridge" "$bin/cctr-bridge"
 # valgrind 3.19 also writes to the mask passed to sigsuspend, and libdispatch's main thread
@@ -68,8 +67,10 @@ wait_ready() {  # url seconds
     return 1
 }
 
-# One run: prints "<instructions> <frames sent>".
+# One run: prints "<instructions> <frames sent> <frames decoded>". It runs in a command
+# substitution's subshell, which does not inherit the EXIT trap: it stops its own processes.
 run() {  # protocol seconds
+    trap stop_processes EXIT
     local protocol=$1 seconds=$2 run_dir
     run_dir=$(mktemp -d "$work/run.XXXX")
     local broker_port tracker_port metrics_port
@@ -116,8 +117,11 @@ run() {  # protocol seconds
 printf '%-8s %8s %18s %10s %10s\n' protocol frames "instructions/frame" baseline ratio
 updated=""
 for protocol in carscop h02; do
-    read -r i1 f1 p1 <<<"$(run "$protocol" "$short")"
-    read -r i2 f2 p2 <<<"$(run "$protocol" "$long")"
+    # Assignments, not here-strings, so that a failed run stops the script (set -e).
+    first=$(run "$protocol" "$short")
+    second=$(run "$protocol" "$long")
+    read -r i1 f1 p1 <<<"$first"
+    read -r i2 f2 p2 <<<"$second"
     if [ "$p1" -lt "$f1" ] || [ "$p2" -lt "$f2" ]; then
         echo "the bridge fell behind under valgrind ($p1/$f1, $p2/$f2 frames decoded): lower PROCESS_RATE" >&2
         exit 1
